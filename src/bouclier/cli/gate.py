@@ -1,9 +1,110 @@
-"""``bouclier check``, ``validate`` and ``schema`` (filled in by the release gate work)."""
+"""``bouclier check``, ``validate`` and ``schema``."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Iterator, Optional
+
 import typer
+
+from bouclier.cli.output import err_console
+
+CONFIG_OPTION = typer.Option("bouclier.yaml", "--config", "-c", help="Path to bouclier.yaml.")
+
+
+def _progress_factory():
+    """A Rich bar on a terminal; plain lines (every 10%) in CI logs."""
+    if err_console.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), console=err_console, transient=True)
+
+        @contextlib.contextmanager
+        def factory(label: str, total: int) -> Iterator:
+            with bars:
+                task = bars.add_task(label, total=total)
+                yield lambda n: bars.advance(task, n)
+
+        return factory
+
+    @contextlib.contextmanager
+    def plain(label: str, total: int) -> Iterator:
+        state = {"done": 0, "next": 0.1}
+
+        def advance(n: int) -> None:
+            state["done"] += n
+            if total and state["done"] / total >= state["next"]:
+                err_console.print(f"{label}: {state['done']}/{total}", highlight=False)
+                while state["done"] / total >= state["next"]:
+                    state["next"] += 0.1
+
+        yield advance
+
+    return plain
+
+
+def check(
+    config: Path = CONFIG_OPTION,
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Model name to use as baseline."),
+    candidate: Optional[str] = typer.Option(None, "--candidate", help="Model name to use as candidate."),
+    output_dir: Optional[Path] = typer.Option(
+        None, "--output-dir", "-o", help="Where to write result.json, report.md, junit.xml, cases.jsonl "
+        "(default .bouclier/runs/<timestamp>)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Call the models even for cached answers."),
+    as_json: bool = typer.Option(False, "--json", help="Print result.json to stdout."),
+) -> None:
+    """Evaluate candidate vs baseline on the same cases and decide PASS / FAIL / INCONCLUSIVE.
+
+    Exit codes: 0 pass, 1 fail, 2 usage or configuration error, 3 inconclusive (see
+    policy.inconclusive), 4 models unreachable beyond the error budget.
+    """
+    from bouclier.check import case_rows, run_check
+    from bouclier.config import load_config
+    from bouclier.reports import render_terminal, write_run
+
+    loaded = load_config(config)
+    result, records = run_check(loaded, baseline=baseline, candidate=candidate,
+                                use_cache=not no_cache, progress=_progress_factory())
+    if output_dir is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        output_dir = loaded.base_dir / loaded.config.run.cache_dir / "runs" / stamp
+    paths = write_run(result, output_dir, cases=case_rows(records))
+    render_terminal(result, err_console)
+    err_console.print(f"reports: {paths['json'].parent}", highlight=False)
+    if as_json:
+        sys.stdout.write(paths["json"].read_text(encoding="utf-8"))
+    raise typer.Exit(result.exit_code())
+
+
+def validate(
+    config: Path = CONFIG_OPTION,
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Model name to use as baseline."),
+    candidate: Optional[str] = typer.Option(None, "--candidate", help="Model name to use as candidate."),
+) -> None:
+    """Check bouclier.yaml, its datasets, scorers and model targets without calling any model."""
+    from bouclier.check import plan_check
+    from bouclier.config import load_config
+
+    plan = plan_check(load_config(config), baseline=baseline, candidate=candidate)
+    n = sum(len(s.dataset.cases) for s in plan.suites)
+    crit = sum(len(s.config.criteria) for s in plan.suites)
+    err_console.print(f"ok: {config}: {len(plan.suites)} suite(s), {n} cases, {crit} criteria; "
+                      f"baseline {plan.baseline}, candidate {plan.candidate}", highlight=False)
+
+
+def schema() -> None:
+    """Print the JSON Schema of bouclier.yaml (for editor completion)."""
+    from bouclier.config import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command()(check)
+    app.command()(validate)
+    app.command()(schema)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CONFIG_VERSION = 1
+REFERENCE_MARK = "is not one of"
 
 
 class Strict(BaseModel):
@@ -162,7 +163,7 @@ class SuiteConfig(Strict):
     criteria: list[CriterionConfig] = Field(default_factory=list)
     limit: int | None = Field(None, ge=1, description="Use only the first N cases.")
 
-    @field_validator("scorers", mode="before")
+    @field_validator("scorers", mode="before", json_schema_input_type=list[Union[str, ScorerConfig]])
     @classmethod
     def _scorer_shorthand(cls, v: Any) -> Any:
         if isinstance(v, list):
@@ -175,7 +176,7 @@ class SuiteConfig(Strict):
         for i, c in enumerate(self.criteria):
             if c.metric not in metrics:
                 raise ValueError(
-                    f"criteria[{i}].metric '{c.metric}' is not a metric of this suite "
+                    f"criteria[{i}].metric '{c.metric}' {REFERENCE_MARK} this suite's metrics "
                     f"(known: {', '.join(sorted(metrics))})"
                 )
         return self
@@ -220,7 +221,7 @@ class Config(Strict):
             name = getattr(self, role)
             if name not in self.models:
                 raise ValueError(
-                    f"{role} '{name}' is not one of the models ({', '.join(self.models)})"
+                    f"{role} '{name}' {REFERENCE_MARK} the models ({', '.join(self.models)})"
                 )
         names = [s.name for s in self.suites]
         dup = {n for n in names if names.count(n) > 1}

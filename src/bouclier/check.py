@@ -1,0 +1,267 @@
+"""The release gate as a library call: configuration in, :class:`RunResult` out.
+
+``plan_check`` reads everything that can be read without calling a model (configuration,
+datasets, scorers, model targets); ``run_check`` then runs both models on the same cases,
+scores them and judges every criterion. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from bouclier import __version__
+from bouclier.adapters.base import Model
+from bouclier.adapters.registry import build_model
+from bouclier.config import LoadedConfig
+from bouclier.config.schema import ScorerConfig, SuiteConfig
+from bouclier.data import Case, Dataset, load_cases
+from bouclier.errors import ConfigError, DataError, Problem, UsageError
+from bouclier.gate.judge import JudgeOptions, MetricData, adjust, judge_criterion, overall
+from bouclier.gate.result import (CaseRegression, MetricSummary, ModelInfo, RunResult,
+                                  SuiteResult)
+from bouclier.runner import Response, ResponseCache, RunOptions, run_model
+from bouclier.scoring import Scorer, build_scorer
+
+ROLES = ("baseline", "candidate")
+MAX_REGRESSIONS = 50
+
+# progress(label, total) -> advance(n); the CLI draws a bar, tests pass nothing.
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+
+
+@dataclass
+class SuitePlan:
+    config: SuiteConfig
+    dataset: Dataset
+    scorers: list[tuple[ScorerConfig, Scorer]]
+
+
+@dataclass
+class Plan:
+    loaded: LoadedConfig
+    baseline: str
+    candidate: str
+    suites: list[SuitePlan]
+
+
+@dataclass
+class CaseRecord:
+    """Everything known about one case after the run (written to cases.jsonl)."""
+
+    suite: str
+    case: Case
+    responses: dict[str, Response]
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> metric -> score
+
+
+def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: str | None = None) -> Plan:
+    """Resolve the two models and read every dataset and scorer, without calling a model.
+    All problems are reported at once."""
+    cfg = loaded.config
+    roles = {"baseline": baseline or cfg.baseline, "candidate": candidate or cfg.candidate}
+    problems: list[Problem] = []
+    for role, name in roles.items():
+        if name not in cfg.models:
+            problems.append(Problem(f"--{role} '{name}' is not one of the models "
+                                    f"({', '.join(cfg.models)})", file=str(loaded.path), key="models"))
+    if roles["baseline"] == roles["candidate"]:
+        problems.append(Problem(f"baseline and candidate are the same model '{roles['baseline']}'",
+                                file=str(loaded.path)))
+    if not any(s.criteria for s in cfg.suites):
+        problems.append(Problem("no suite has criteria: the gate would have nothing to decide",
+                                file=str(loaded.path), key="suites[*].criteria",
+                                hint="add e.g. {metric: exact_match, kind: non_inferiority, margin: 0.02}"))
+    suites: list[SuitePlan] = []
+    for i, suite in enumerate(cfg.suites):
+        try:
+            dataset = load_cases(suite, base_dir=loaded.base_dir)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            continue
+        scorers = []
+        for j, sc in enumerate(suite.scorers):
+            where = f"suites[{i}].scorers[{j}]"
+            try:
+                scorers.append((sc, build_scorer(sc.name, sc.options, where=where)))
+            except UsageError as exc:
+                problems.extend(Problem(p.message, file=str(loaded.path), key=p.key, hint=p.hint)
+                                for p in exc.problems)
+            if sc.field is None and suite.expected is None and sc.name not in ("json_valid", "json_schema"):
+                problems.append(Problem(f"scorer '{sc.name}' needs a reference: set the suite's "
+                                        "'expected' or the scorer's 'field'", file=str(loaded.path), key=where))
+        suites.append(SuitePlan(suite, dataset, scorers))
+    if problems:
+        raise UsageError(problems=problems)
+    return Plan(loaded, roles["baseline"], roles["candidate"], suites)
+
+
+@contextlib.contextmanager
+def _no_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    yield lambda n: None
+
+
+async def _build_models(plan: Plan) -> dict[str, Model]:
+    models: dict[str, Model] = {}
+    try:
+        for role in ROLES:
+            name = getattr(plan, role)
+            models[role] = build_model(name, plan.loaded.config.models[name], base_dir=plan.loaded.base_dir)
+    except BaseException:
+        for m in models.values():
+            await m.aclose()
+        raise
+    return models
+
+
+def _score(plan: SuitePlan, record: CaseRecord) -> None:
+    for role, response in record.responses.items():
+        scores = record.scores.setdefault(role, {})
+        for sc, scorer in plan.scorers:
+            if not response.ok:  # a failed call counts as a wrong answer
+                scores[sc.metric] = 0.0
+                continue
+            reference = record.case.fields.get(sc.field) if sc.field else record.case.expected
+            try:
+                scores[sc.metric] = float(scorer.score(response.output, record.case, reference))
+            except Exception as exc:
+                raise UsageError(problems=[Problem(
+                    f"scorer '{sc.name}' raised {type(exc).__name__}: {exc}",
+                    file=str(plan.dataset.path), line=record.case.line, key=f"case {record.case.id}")]) from exc
+
+
+async def execute(plan: Plan, *, use_cache: bool = True,
+                  progress: Callable | None = None) -> tuple[RunResult, list[CaseRecord]]:
+    """Run both models on every suite, score, judge; return the result and the per-case
+    records."""
+    cfg = plan.loaded.config
+    run = cfg.run
+    progress = progress or _no_progress
+    started = dt.datetime.now(dt.timezone.utc)
+    options = RunOptions(concurrency=run.concurrency, timeout_s=run.timeout_s, retries=run.retries,
+                         error_budget=run.error_budget, seed=run.seed)
+    cache = ResponseCache(plan.loaded.base_dir / run.cache_dir) if (use_cache and run.cache) else None
+    models = await _build_models(plan)
+    records: list[CaseRecord] = []
+    try:
+        for sp in plan.suites:
+            cases = sp.dataset.cases
+
+            async def one(role: str) -> list[Response]:
+                mcfg = cfg.models[getattr(plan, role)]
+                with progress(f"{sp.config.name}: {role} ({getattr(plan, role)})", len(cases)) as advance:
+                    return await run_model(models[role], cases, options=options,
+                                           system=sp.config.system or mcfg.system, params=mcfg.params,
+                                           cache=cache, progress=advance)
+
+            answers = await asyncio.gather(*(one(role) for role in ROLES))
+            for k, case in enumerate(cases):
+                record = CaseRecord(sp.config.name, case, {role: answers[r][k] for r, role in enumerate(ROLES)})
+                _score(sp, record)
+                records.append(record)
+    finally:
+        if cache is not None:
+            cache.close()
+        for m in models.values():
+            await m.aclose()
+    result = judge(plan, records, started=started, models=models)
+    return result, records
+
+
+def _metric_data(sp: SuitePlan, records: list[CaseRecord]) -> list[MetricData]:
+    out = []
+    for sc, scorer in sp.scorers:
+        arrays = {role: np.array([r.scores[role][sc.metric] for r in records], dtype=float) for role in ROLES}
+        out.append(MetricData(sp.config.name, sc.metric, scorer.binary, arrays["baseline"], arrays["candidate"]))
+    return out
+
+
+def _regressions(sp: SuitePlan, data: list[MetricData], records: list[CaseRecord]) -> list[CaseRegression]:
+    judged = {c.metric for c in sp.config.criteria}
+    found = []
+    for md in data:
+        if md.name not in judged:
+            continue
+        drop = md.baseline - md.candidate
+        order = np.argsort(-drop, kind="stable")
+        for k in order:
+            if drop[k] <= 0:
+                break
+            r = records[k]
+            found.append(CaseRegression(
+                suite=sp.config.name, metric=md.name, case_id=r.case.id, group=r.case.group,
+                input=r.case.input, expected=r.case.expected,
+                baseline_output=r.responses["baseline"].output,
+                candidate_output=r.responses["candidate"].output,
+                baseline_score=float(md.baseline[k]), candidate_score=float(md.candidate[k]),
+                candidate_error=r.responses["candidate"].error))
+    return found
+
+
+def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
+          models: dict[str, Model]) -> RunResult:
+    cfg = plan.loaded.config
+    options = JudgeOptions(confidence=cfg.run.confidence, seed=cfg.run.seed,
+                           n_resamples=cfg.run.bootstrap_resamples,
+                           multiple_testing=cfg.policy.multiple_testing)
+    suites, criteria, regressions = [], [], []
+    for sp in plan.suites:
+        recs = [r for r in records if r.suite == sp.config.name]
+        data = _metric_data(sp, recs)
+        by_name = {md.name: md for md in data}
+        for c in sp.config.criteria:
+            criteria.append(judge_criterion(c, by_name[c.metric], options))
+        found = _regressions(sp, data, recs)
+        regressions.extend(found)
+        suites.append(SuiteResult(
+            name=sp.config.name, dataset=str(sp.dataset.path), dataset_digest=sp.dataset.digest,
+            n_cases=len(recs),
+            metrics=[MetricSummary(name=md.name, binary=md.binary, n=int(md.candidate.size),
+                                   baseline_mean=float(md.baseline.mean()) if md.baseline.size else 0.0,
+                                   candidate_mean=float(md.candidate.mean()) if md.candidate.size else 0.0)
+                     for md in data],
+            errors={role: sum(not r.responses[role].ok for r in recs) for role in ROLES},
+            cached={role: sum(r.responses[role].cached for r in recs) for role in ROLES},
+            regressions_total=len(found)))
+    criteria = adjust(criteria, options)
+    verdict, reason = overall(criteria)
+    info = {role: ModelInfo(name=getattr(plan, role), adapter=cfg.models[getattr(plan, role)].adapter,
+                            fingerprint=models[role].fingerprint()) for role in ROLES}
+    return RunResult(
+        bouclier_version=__version__, run_id=started.strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6],
+        started_at=started.isoformat(), finished_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+        config_path=str(plan.loaded.path), config_digest=plan.loaded.digest,
+        verdict=verdict, reason=reason, baseline=info["baseline"], candidate=info["candidate"],
+        confidence=cfg.run.confidence, multiple_testing=cfg.policy.multiple_testing,
+        inconclusive_policy=cfg.policy.inconclusive, suites=suites, criteria=criteria,
+        regressions=regressions[:MAX_REGRESSIONS])
+
+
+def run_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: str | None = None,
+              use_cache: bool = True, progress: Callable | None = None) -> tuple[RunResult, list[CaseRecord]]:
+    """Plan and execute the gate (synchronous convenience wrapper)."""
+    plan = plan_check(loaded, baseline=baseline, candidate=candidate)
+    return asyncio.run(execute(plan, use_cache=use_cache, progress=progress))
+
+
+__all__ = ["Plan", "CaseRecord", "plan_check", "execute", "run_check", "judge", "case_rows"]
+
+
+def case_rows(records: list[CaseRecord]) -> Iterator[dict]:
+    """Per-case rows for cases.jsonl: input, expected, each model's output, error,
+    latency, tokens and scores."""
+    for r in records:
+        row = {"suite": r.suite, "case_id": r.case.id, "group": r.case.group, "line": r.case.line,
+               "input": r.case.input, "expected": r.case.expected}
+        for role, resp in r.responses.items():
+            row[role] = {"output": resp.output, "error": resp.error, "error_kind": resp.error_kind,
+                         "latency_s": resp.latency_s, "input_tokens": resp.input_tokens,
+                         "output_tokens": resp.output_tokens, "cached": resp.cached,
+                         "scores": r.scores.get(role, {})}
+        yield row

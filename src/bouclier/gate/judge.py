@@ -1,0 +1,189 @@
+"""Criteria -> comparisons -> verdicts.
+
+The rule, for every criterion (see docs/statistics.md):
+- PASS when the two-sided interval at the configured confidence lies entirely on the
+  good side of the bound (one-sided test at alpha/2);
+- FAIL when the one-sided p-value of "the criterion holds", Holm-adjusted across all the
+  criteria of the gate, is below alpha/2 (unadjusted: the interval lies entirely on the
+  bad side);
+- INCONCLUSIVE otherwise, or when fewer paired cases than ``min_cases`` exist, with an
+  estimate of the cases that would decide.
+The gate is FAIL if any criterion fails, else INCONCLUSIVE if any is inconclusive, else PASS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bouclier import stats
+from bouclier.config.schema import CriterionConfig, MaxThreshold, MinThreshold, NonInferiority
+from bouclier.gate.result import CriterionResult, Verdict
+
+
+@dataclass(frozen=True)
+class MetricData:
+    """Paired per-case scores of one metric of one suite."""
+
+    suite: str
+    name: str
+    binary: bool
+    baseline: np.ndarray
+    candidate: np.ndarray
+
+    @property
+    def in_unit_interval(self) -> bool:
+        both = np.concatenate([self.baseline, self.candidate])
+        return bool(both.size) and bool(np.all((both >= 0) & (both <= 1)))
+
+
+@dataclass(frozen=True)
+class JudgeOptions:
+    confidence: float = 0.95
+    seed: int = 0
+    n_resamples: int = 4000
+    multiple_testing: str = "holm"
+
+
+def _fmt(value: float, points: bool, signed: bool = False) -> str:
+    """Scores in [0, 1] read as points (x100, one decimal); others keep their unit."""
+    if points:
+        return f"{value * 100:+.1f}" if signed else f"{value * 100:.1f}"
+    return f"{value:+.4g}" if signed else f"{value:.4g}"
+
+
+def _unit(points: bool) -> str:
+    return " points" if points else ""
+
+
+def criterion_name(c: CriterionConfig) -> str:
+    if c.name:
+        return c.name
+    if isinstance(c, NonInferiority):
+        bound = f"{c.margin:.0%}" if c.relative else f"{c.margin:g}"
+        return f"{c.metric} non-inferior (margin {bound})"
+    op = ">=" if isinstance(c, MinThreshold) else "<="
+    return f"{c.metric} {op} {c.threshold:g}"
+
+
+def judge_criterion(c: CriterionConfig, data: MetricData, options: JudgeOptions) -> CriterionResult:
+    """Compare one criterion; the verdict here is before multiplicity correction of FAIL."""
+    n = int(data.candidate.size)
+    points = data.in_unit_interval
+    pct = f"{options.confidence:.0%}"
+    base = dict(name=criterion_name(c), suite=data.suite, metric=data.name, kind=c.kind,
+                confidence=options.confidence, n=n)
+    b_mean = float(data.baseline.mean()) if n else None
+    c_mean = float(data.candidate.mean()) if n else None
+
+    if isinstance(c, NonInferiority):
+        margin = c.margin * abs(b_mean or 0.0) if c.relative else c.margin
+        threshold = -margin if c.higher_is_better else margin
+        if n < c.min_cases:
+            return CriterionResult(**base, verdict=Verdict.INCONCLUSIVE, baseline_value=b_mean,
+                                   candidate_value=c_mean, difference=None if n == 0 else c_mean - b_mean,
+                                   ci_low=None, ci_high=None, threshold=threshold,
+                                   n_needed=c.min_cases, method="too few cases",
+                                   reason=f"only {n} paired cases; at least {c.min_cases} are needed")
+        cmp = stats.compare_paired(baseline=data.baseline, candidate=data.candidate,
+                                   threshold=threshold, higher_is_better=c.higher_is_better,
+                                   confidence=options.confidence, seed=options.seed,
+                                   n_resamples=options.n_resamples, binary=data.binary)
+        diff = cmp.estimate
+        lo, hi = cmp.interval.low, cmp.interval.high
+        verdict = _decide(cmp, options)
+        moved = "rose" if diff > 0 else "fell" if diff < 0 else "did not change"
+        head = (f"{data.name} {moved} {_fmt(abs(diff), points)}{_unit(points)} "
+                if diff else f"{data.name} did not change ")
+        ci = f"({pct} CI {_fmt(lo, points, True)} to {_fmt(hi, points, True)}; n={n})"
+        bound = f"{_fmt(margin, points)}{_unit(points)} margin"
+        if verdict is Verdict.PASS:
+            tail = f"within the {bound}"
+        elif verdict is Verdict.FAIL:
+            tail = f"beyond the {bound}"
+        else:
+            tail = f"the interval straddles the {bound}" + _needed(cmp.n_needed, n)
+        return CriterionResult(**base, verdict=verdict, reason=f"{head}{ci}, {tail}",
+                               baseline_value=b_mean, candidate_value=c_mean, difference=diff,
+                               ci_low=lo, ci_high=hi, threshold=threshold, p_pass=cmp.p_pass,
+                               p_fail=cmp.p_fail, mde=cmp.mde, n_needed=cmp.n_needed, method=cmp.method)
+
+    assert isinstance(c, (MinThreshold, MaxThreshold))
+    higher = isinstance(c, MinThreshold)
+    if n < c.min_cases:
+        return CriterionResult(**base, verdict=Verdict.INCONCLUSIVE, baseline_value=b_mean,
+                               candidate_value=c_mean, difference=None, ci_low=None, ci_high=None,
+                               threshold=c.threshold, n_needed=c.min_cases, method="too few cases",
+                               reason=f"only {n} cases; at least {c.min_cases} are needed")
+    cmp = stats.compare_threshold(values=data.candidate, threshold=c.threshold, higher_is_better=higher,
+                                  confidence=options.confidence, seed=options.seed,
+                                  n_resamples=options.n_resamples, binary=data.binary)
+    verdict = _decide(cmp, options)
+    lo, hi = cmp.interval.low, cmp.interval.high
+    op = ">=" if higher else "<="
+    head = (f"candidate {data.name} {_fmt(cmp.estimate, points)} "
+            f"({pct} CI {_fmt(lo, points)} to {_fmt(hi, points)}; n={n})")
+    want = f"{op} {_fmt(c.threshold, points)}"
+    if verdict is Verdict.PASS:
+        tail = f"meets {want}"
+    elif verdict is Verdict.FAIL:
+        tail = f"misses {want}"
+    else:
+        tail = f"the interval straddles {want}" + _needed(cmp.n_needed, n)
+    return CriterionResult(**base, verdict=verdict, reason=f"{head}, {tail}", baseline_value=b_mean,
+                           candidate_value=c_mean, difference=None, ci_low=lo, ci_high=hi,
+                           threshold=c.threshold, p_pass=cmp.p_pass, p_fail=cmp.p_fail,
+                           mde=cmp.mde, n_needed=cmp.n_needed, method=cmp.method)
+
+
+def _needed(n_needed: int | None, n: int) -> str:
+    if n_needed is None:
+        return "; the estimate sits on the bound, more cases alone may not decide"
+    return f"; about {n_needed} cases in all ({max(n_needed - n, 0)} more) would decide"
+
+
+def _alpha1(options: JudgeOptions) -> float:
+    return (1 - options.confidence) / 2
+
+
+def _decide(cmp, options: JudgeOptions) -> Verdict:
+    alpha1 = _alpha1(options)
+    if cmp.p_pass < alpha1:
+        return Verdict.PASS
+    if cmp.p_fail < alpha1:
+        return Verdict.FAIL
+    return Verdict.INCONCLUSIVE
+
+
+def adjust(results: list[CriterionResult], options: JudgeOptions) -> list[CriterionResult]:
+    """Holm-adjust the FAIL p-values across the gate's criteria; a FAIL whose adjusted
+    p-value no longer clears alpha/2 becomes INCONCLUSIVE."""
+    tested = [i for i, r in enumerate(results) if r.p_fail is not None]
+    if not tested:
+        return results
+    raw = [results[i].p_fail for i in tested]
+    adjusted = stats.holm(raw) if options.multiple_testing == "holm" else list(raw)
+    out = list(results)
+    for i, p in zip(tested, adjusted):
+        r = results[i]
+        update: dict = {"p_fail_adjusted": p}
+        if r.verdict is Verdict.FAIL and p >= _alpha1(options):
+            update["verdict"] = Verdict.INCONCLUSIVE
+            update["reason"] = (r.reason.replace("beyond the", "probably beyond the")
+                                + f" (not significant after Holm correction over {len(tested)} criteria)")
+        out[i] = r.model_copy(update=update)
+    return out
+
+
+def overall(results: list[CriterionResult]) -> tuple[Verdict, str]:
+    """The gate's verdict and its one-line reason."""
+    if not results:
+        return Verdict.INCONCLUSIVE, "no criteria were evaluated"
+    for verdict in (Verdict.FAIL, Verdict.INCONCLUSIVE):
+        hits = [r for r in results if r.verdict is verdict]
+        if hits:
+            first = hits[0]
+            more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
+            return verdict, f"{first.suite}: {first.reason}{more}"
+    return Verdict.PASS, f"all {len(results)} criteria passed"
