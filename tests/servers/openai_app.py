@@ -39,7 +39,7 @@ def _directive(text: str) -> tuple[str, list[str], str]:
     if not text.startswith("!"):
         return "", [], text
     head, _, rest = text.partition(" ")
-    name, *args = head[1:].split(":")
+    name, *args = head[1:].split(":", 2)
     return name, args, rest
 
 
