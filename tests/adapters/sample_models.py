@@ -39,6 +39,10 @@ def batch_boom(texts):
     raise RuntimeError("GPU on fire")
 
 
+def returns_awaitable(text):
+    return aupper(text)
+
+
 def make_prefixer(prefix):
     return lambda text: prefix + text
 

@@ -39,6 +39,10 @@ def test_async_function():
     assert c.output == "ABC"
 
 
+def test_sync_callable_returning_an_awaitable_is_awaited():
+    assert run(build("returns_awaitable").complete(Request("abc"))).output == "ABC"
+
+
 def test_dict_return_gives_tokens():
     c = run(build("with_tokens").complete(Request("abcd")))
     assert (c.output, c.input_tokens, c.output_tokens) == ("dcba", 4, 3)

@@ -186,7 +186,19 @@ class PythonModel:
             latency = perf_counter() - t0
         else:
             value, latency = await self._call(request.input)
+        if type(value) is not str and inspect.isawaitable(value):
+            value, latency = await self._await(value, latency)
         return _completion(self.name, value, latency)
+
+    async def _await(self, awaitable: Any, latency: float) -> tuple[Any, float]:
+        """A sync callable that returned an awaitable (a lambda around an async function,
+        a decorated coroutine): wait for it and count its time too."""
+        t0 = perf_counter()
+        try:
+            value = await awaitable
+        except Exception as exc:
+            raise _exception_error(self.name, exc, latency + perf_counter() - t0) from exc
+        return value, latency + perf_counter() - t0
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -214,6 +226,8 @@ class PythonBatchModel(PythonModel):
             return []
         try:
             values, total = await self._call([r.input for r in requests])
+            if not isinstance(values, list) and inspect.isawaitable(values):
+                values, total = await self._await(values, total)
         except ModelCallError as err:
             return [err] * n
         share = total / n
