@@ -112,7 +112,9 @@ async def _build_models(plan: Plan) -> dict[str, Model]:
     try:
         for role in ROLES:
             name = getattr(plan, role)
-            models[role] = build_model(name, plan.loaded.config.models[name], base_dir=plan.loaded.base_dir)
+            models[role] = build_model(name, plan.loaded.config.models[name], base_dir=plan.loaded.base_dir,
+                                       concurrency=plan.loaded.config.run.concurrency,
+                                       timeout_s=plan.loaded.config.run.timeout_s)
     except BaseException:
         for m in models.values():
             await m.aclose()

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: user errors become one clear message and an
     exit code, never a traceback; bugs keep theirs."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except BouclierError as exc:
         from bouclier.cli.output import print_error
 
@@ -57,3 +57,4 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(130)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

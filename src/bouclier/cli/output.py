@@ -8,6 +8,8 @@ from bouclier.errors import BouclierError, UsageError
 
 console = Console()
 err_console = Console(stderr=True)
+if not err_console.is_terminal:  # CI logs: wide enough for one line per criterion
+    err_console = Console(stderr=True, width=160)
 
 
 def print_error(exc: BouclierError) -> None:

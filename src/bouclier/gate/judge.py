@@ -97,7 +97,7 @@ def judge_criterion(c: CriterionConfig, data: MetricData, options: JudgeOptions)
         head = (f"{data.name} {moved} {_fmt(abs(diff), points)}{_unit(points)} "
                 if diff else f"{data.name} did not change ")
         ci = f"({pct} CI {_fmt(lo, points, True)} to {_fmt(hi, points, True)}; n={n})"
-        bound = f"{_fmt(margin, points)}{_unit(points)} margin"
+        bound = f"margin of {_fmt(margin, points)}{_unit(points)}"
         if verdict is Verdict.PASS:
             tail = f"within the {bound}"
         elif verdict is Verdict.FAIL:

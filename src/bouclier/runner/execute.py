@@ -139,7 +139,7 @@ async def run_model(
                 completion = await _with_timeout(model.complete(request(i)), options.timeout_s, model)
             except ModelCallError as exc:
                 if exc.retryable and attempt <= options.retries:
-                    await asyncio.sleep(backoff_delay(attempt=attempt, base=options.backoff_base_s,
+                    await asyncio.sleep(backoff_delay(attempt=attempt - 1, base=options.backoff_base_s,
                                                       cap=options.backoff_cap_s,
                                                       retry_after=exc.retry_after, rng=rng))
                     continue
