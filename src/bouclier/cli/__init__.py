@@ -21,11 +21,19 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """CI/CD for AI models: a statistical release gate, rollout, registry and audit trail."""
+
+
 def _register() -> None:
     # One line per command module; each module exposes ``register(app)``.
     from bouclier.cli import gate as _gate
 
     _gate.register(app)
+    from bouclier.cli import scan as _scan
+
+    _scan.register(app)
 
 
 _register()
@@ -35,7 +43,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: user errors become one clear message and an
     exit code, never a traceback; bugs keep theirs."""
     try:
-        app(args=argv, standalone_mode=False)
+        # with standalone_mode=False, click returns a command's typer.Exit code instead
+        # of exiting: pass it on.
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except BouclierError as exc:
         from bouclier.cli.output import print_error
 
