@@ -137,7 +137,7 @@ def _ctx(words: str) -> re.Pattern[str]:
 _D = r"(?<![\w.\-/])"  # start: not inside a longer token
 _E = r"(?![\w\-/]|\.\d)"  # end
 
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f:]{1,4}(?![\w:])")
+_IPV6 = re.compile(r"(?<![\w:])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{3,39}(?![\w:])")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
 _IPV4_HINT = re.compile(r"\d\.\d{1,3}\.\d")
 _DIGIT_RUN = re.compile(r"\d+")

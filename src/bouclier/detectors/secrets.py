@@ -178,7 +178,7 @@ def _password_literal_findings(text: str, path: str | None) -> list[tuple[int, i
         value = m.group("qval") or m.group("bare")
         if value is None or is_placeholder(value) or _CODE_VALUE_RE.match(value):
             continue
-        if m.group("bare") and not _looks_like_credential(value):
+        if m.group("bare") and not (_looks_like_credential(value) and _starts_line(text, left)):
             continue
         vstart = m.start("qval") if m.group("qval") else m.start("bare")
         line, col = line_and_column(text, vstart)
@@ -193,6 +193,13 @@ def _password_literal_findings(text: str, path: str | None) -> list[tuple[int, i
         )
         out.append((vstart, vstart + len(value), finding))
     return out
+
+
+def _starts_line(text: str, offset: int) -> bool:
+    """Unquoted values count only in configuration: the key opens its line."""
+    start = text.rfind("\n", 0, offset) + 1
+    before = text[start:offset].strip()
+    return before in ("", "export", "-")
 
 
 def _looks_like_credential(value: str) -> bool:
