@@ -63,8 +63,15 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # click usage errors
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        usage_errors: tuple[type[BaseException], ...] = (click.exceptions.ClickException,)
+        try:  # typer >= 0.29 vendors its own click
+            from typer._click.exceptions import ClickException as _TyperClickException
+
+            usage_errors += (_TyperClickException,)
+        except ImportError:
+            pass
+        if isinstance(exc, usage_errors):
+            exc.show()  # type: ignore[attr-defined]
             sys.exit(2)
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(130)

@@ -45,6 +45,7 @@ SAFE_GLOBALS: dict[str, frozenset[str] | None] = {
                            "bool", "str", "bytes", "bytearray", "slice", "range", "object"}),
     "__builtin__": frozenset({"set", "frozenset", "dict", "list", "tuple", "int", "float", "complex",
                               "bool", "str", "slice", "object"}),
+    "_codecs": frozenset({"encode"}),  # bytes in protocols 0-2
     "copy_reg": frozenset({"_reconstructor"}),
     "copyreg": frozenset({"_reconstructor"}),
     "datetime": frozenset({"datetime", "date", "time", "timedelta", "timezone"}),
@@ -272,7 +273,7 @@ def scan_artifact(data: bytes, *, path: str = "") -> list[Finding] | None:
     except Exception as exc:
         return [_finding("pickle.unreadable", "medium", f"compressed artifact cannot be decompressed ({type(exc).__name__})",
                          f"decompress:{hashlib.sha256(data).hexdigest()}", loc)]
-    if not raw[:1] == b"\x80" and not lower.endswith((".pkl", ".pickle", ".joblib")):
+    if not raw[:1] == b"\x80" and lower.endswith((".bin", ".dat", ".model")):
         return None  # a .bin/.dat/.model that is not a pickle: some other binary format
     return _findings_of_stream(raw, "", loc, many=True)
 
