@@ -108,6 +108,7 @@ _CODE_VALUE_RE = re.compile(
     | ^[A-Za-z_][\w.]*\(.*$                 # a call
     | ^(?:self|this|os|env|process|config|settings|request|args|opts|params)\.
     | ^[\w.]*\[                             # an index expression
+    | ^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$      # an attribute: ASLLexer.PASS, settings.db_pw
     | ^!(?:Ref|Sub|GetAtt|ref)|^arn:|^ssm:|^vault:|^secretsmanager:
     | ^\$\w|^%|^@|^&|^\*
     | ^(?:https?|file)://
@@ -170,6 +171,8 @@ def _password_literal_findings(text: str, path: str | None) -> list[tuple[int, i
         while right < n and text[right] in _IDENT_CHARS and right - pos < 80:
             right += 1
         key = text[left:right]
+        if left > 0 and text[left - 1] in ":/\\@$%&":
+            continue  # a namespaced name (AWS::SecretsManager::Secret), a path, a variable
         if not _KEY_RE.search(key) or _KEY_STOPWORDS.search(key.rstrip("_-.")):
             continue
         m = _ASSIGN_VALUE_RE.match(text, right)
@@ -178,6 +181,8 @@ def _password_literal_findings(text: str, path: str | None) -> list[tuple[int, i
         value = m.group("qval") or m.group("bare")
         if value is None or is_placeholder(value) or _CODE_VALUE_RE.match(value):
             continue
+        if value.isalpha():
+            continue  # letters only: a word or an identifier (SecretStr, AWSSecretKey)
         if m.group("bare") and not (_looks_like_credential(value) and _starts_line(text, left)):
             continue
         vstart = m.start("qval") if m.group("qval") else m.start("bare")
