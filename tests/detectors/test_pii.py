@@ -73,3 +73,15 @@ def test_a_2kb_output_is_fast():
     for _ in range(200):
         detect_pii(text)
     assert (time.perf_counter() - t) / 200 < 1e-3
+
+
+def test_names_are_skipped_cleanly_without_a_spacy_model():
+    from bouclier.detectors.pii_ner import ner_unavailable_reason
+
+    reason = ner_unavailable_reason("en")
+    text = "Marie Curie lives at 4111 1111 1111 1111"
+    if reason is None:
+        pytest.skip("a spaCy model is installed here: the skip path is not reachable")
+    with pytest.warns(UserWarning, match="not detected"):
+        found = detect_pii(text, names=True, language="xx-test")
+    assert [f.entity for f in found] == ["CREDIT_CARD"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -260,12 +261,16 @@ def detect_pii(
     entities: Iterable[str] | None = None,
     phone_regions: Iterable[str] = _PHONE_REGIONS,
     path: str | None = None,
+    names: bool = False,
+    language: str = "en",
 ) -> list[Finding]:
     """Personal data in ``text``, each value validated, redacted, in order of position.
 
     ``entities`` restricts the search to these names (see :data:`ENTITY_NAMES`);
     ``phone_regions`` are the countries whose national phone formats are accepted
-    (international ``+`` numbers are always accepted).
+    (international ``+`` numbers are always accepted). ``names=True`` adds people's names
+    and places found by Presidio (extra ``pii-ner``) when a spaCy model for ``language`` is
+    installed; otherwise it is skipped with a warning that says what is missing.
     """
     if not text:
         return []
@@ -327,8 +332,21 @@ def detect_pii(
                 s, e = m.span()
                 if free(s, e) and _phone(m.group(0), regions):
                     add(s, e, m.group(0).strip(), "PHONE", "phone number (valid for its region)", "medium")
-    found.sort(key=lambda t: t[0])
+    if names:
+        from bouclier.detectors import pii_ner
+
+        reason = pii_ner.ner_unavailable_reason(language)
+        if reason is None:
+            for f in pii_ner.detect_names(text, language=language):
+                found.append((0, f))
+        elif reason not in _warned:
+            _warned.add(reason)
+            warnings.warn(f"names and addresses not detected: {reason}", stacklevel=2)
+    found.sort(key=lambda t: (t[1].location.line or 0, t[1].location.column or 0) if t[1].location else (0, 0))
     return [f for _, f in found]
+
+
+_warned: set[str] = set()
 
 
 def count_entities(findings: Iterable[Finding]) -> dict[str, int]:
