@@ -46,3 +46,9 @@ def test_no_false_alarm(text):
 def test_too_short_token_is_refused():
     with pytest.raises(ValueError):
         detect_canaries("abc", ["ab"])
+
+
+def test_location_of_a_transformed_leak():
+    text = "line one\nsaid: " + " ".join(TOKEN.lower())
+    (f,) = detect_canaries(text, [TOKEN])
+    assert (f.location.line, f.location.column) == (2, 7)

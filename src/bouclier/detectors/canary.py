@@ -32,15 +32,22 @@ def new_canary_token(*, rng: random.Random | None = None, seed: int | None = Non
     return f"{PREFIX}-{body}"
 
 
-def _squash(text: str) -> tuple[str, list[int]]:
-    """Letters and digits only, lower-cased, with the offset of each kept character."""
-    kept: list[str] = []
-    offsets: list[int] = []
-    for i, c in enumerate(text):
-        if c.isalnum():
-            kept.append(c.lower())
-            offsets.append(i)
-    return "".join(kept), offsets
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _squash(text: str) -> str:
+    """Letters and digits only, lower-cased."""
+    return _NOT_ALNUM.sub("", text).lower()
+
+
+def _offset_of(text: str, squashed_index: int) -> int:
+    """The offset in ``text`` of the character at ``squashed_index`` of its squashed form."""
+    seen = 0
+    for m in re.finditer(r"[^\W_]+", text):
+        if seen + (m.end() - m.start()) > squashed_index:
+            return m.start() + (squashed_index - seen)
+        seen += m.end() - m.start()
+    return 0
 
 
 def _encodings(token: str) -> list[tuple[str, str]]:
@@ -62,9 +69,9 @@ def detect_canaries(text: str, tokens: Iterable[str], *, path: str | None = None
     out: list[Finding] = []
     if not text:
         return out
-    squashed, offsets = _squash(text)
+    squashed = _squash(text)
     for token in tokens:
-        key, _ = _squash(token)
+        key = _squash(token)
         if len(key) < 8:
             raise ValueError("a canary token needs at least 8 letters or digits")
         hits: list[tuple[int, str]] = []
@@ -74,10 +81,10 @@ def detect_canaries(text: str, tokens: Iterable[str], *, path: str | None = None
         else:
             j = squashed.find(key)
             if j >= 0:
-                hits.append((offsets[j], "case, spacing or punctuation changed"))
+                hits.append((_offset_of(text, j), "case, spacing or punctuation changed"))
             j = squashed.find(key[::-1])
             if j >= 0:
-                hits.append((offsets[j], "reversed"))
+                hits.append((_offset_of(text, j), "reversed"))
             for name, form in _encodings(token):
                 k = text.find(form)
                 if k < 0 and name == "hex":
