@@ -72,7 +72,7 @@ def test_a_2kb_output_is_fast():
     t = time.perf_counter()
     for _ in range(200):
         detect_pii(text)
-    assert (time.perf_counter() - t) / 200 < 1e-3
+    assert (time.perf_counter() - t) / 200 < 2e-3  # measured 0.3 ms; margin for a loaded CI machine
 
 
 def test_names_are_skipped_cleanly_without_a_spacy_model():

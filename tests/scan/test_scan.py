@@ -140,3 +140,24 @@ def test_nested_gitignore_and_negation(tmp_path):
     (tmp_path / "pkg" / "keep.cfg").write_text(body)
     names = {Path(f.location.path).name for f in scan_paths([tmp_path]).findings}
     assert names == {"keep.cfg"}
+
+
+def test_repository_root_gitignore_applies_when_scanning_a_subdirectory(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("*.secret.py\n")
+    sub = tmp_path / "services" / "api"
+    sub.mkdir(parents=True)
+    body, _ = POSITIVES["password_literal"]()
+    (sub / "local.secret.py").write_text(body)
+    (sub / "settings.py").write_text(body)
+    names = {Path(f.location.path).name for f in scan_paths([sub]).findings}
+    assert names == {"settings.py"}
+    # named explicitly, an ignored file is scanned
+    assert scan_paths([sub / "local.secret.py"]).findings
+
+
+def test_symlink_to_directory_is_not_followed(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    report = scan_paths([tmp_path])
+    assert {s.reason for s in report.skipped} == {"symlink to a directory (not followed)"}
