@@ -21,26 +21,36 @@ _engines: dict[str, Any] = {}
 
 def ner_unavailable_reason(language: str = "en") -> str | None:
     """None when Presidio and a spaCy model for ``language`` are installed, else why not."""
-    try:
-        import presidio_analyzer  # noqa: F401
-        import spacy
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("presidio_analyzer") is None or importlib.util.find_spec("spacy") is None:
         return "presidio-analyzer is not installed (pip install 'bouclier[pii-ner]')"
-    models = [m for m in spacy.util.get_installed_models() if m.startswith(f"{language}_")]
-    if not models:
+    if not _spacy_models(language):
         return f"no spaCy model for '{language}' is installed (install one, e.g. {language}_core_web_sm)"
     return None
+
+
+def _spacy_models(language: str) -> list[str]:
+    """Installed spaCy pipelines for ``language``, found from package metadata without
+    importing spaCy (a slow import)."""
+    from importlib import metadata
+
+    found = []
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").replace("-", "_")
+        if name.startswith(f"{language}_") and any(r.startswith("spacy") for r in (dist.requires or [])):
+            found.append(name)
+    return sorted(found)
 
 
 def _engine(language: str) -> Any:
     with _lock:
         if language not in _engines:
             os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # tldextract must not fetch
-            import spacy
             from presidio_analyzer import AnalyzerEngine
             from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-            model = sorted(m for m in spacy.util.get_installed_models() if m.startswith(f"{language}_"))[0]
+            model = _spacy_models(language)[0]
             provider = NlpEngineProvider(nlp_configuration={
                 "nlp_engine_name": "spacy", "models": [{"lang_code": language, "model_name": model}]})
             _engines[language] = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=[language])
