@@ -21,11 +21,17 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """CI/CD for AI models: a statistical release gate, rollout, registry and audit trail."""
+
+
 def _register() -> None:
     # One line per command module; each module exposes ``register(app)``.
-    from bouclier.cli import gate as _gate
+    from bouclier.cli import gate, scan
 
-    _gate.register(app)
+    for module in (gate, scan):
+        module.register(app)
 
 
 _register()
@@ -51,8 +57,15 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # click usage errors
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        usage_errors: tuple[type[BaseException], ...] = (click.exceptions.ClickException,)
+        try:  # typer >= 0.29 vendors its own click
+            from typer._click.exceptions import ClickException as _TyperClickException
+
+            usage_errors += (_TyperClickException,)
+        except ImportError:
+            pass
+        if isinstance(exc, usage_errors):
+            exc.show()  # type: ignore[attr-defined]
             sys.exit(2)
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(130)
