@@ -191,19 +191,3 @@ def test_fingerprint_follows_the_source_of_the_module(tmp_path):
     before = build_model("m", config, base_dir=tmp_path).fingerprint()
     src.write_text("def f(t):\n    return t + '!'\n")
     assert build_model("m", config, base_dir=tmp_path).fingerprint() != before
-
-
-def test_per_call_overhead_is_a_few_microseconds():
-    """The harness must sustain >= 10,000 cases/s with an instant model; the adapter's
-    share must be far below 100 us per call (measured: ~1-2 us)."""
-    model = build("upper")
-    requests = [Request(f"case {i}") for i in range(20000)]
-
-    async def go():
-        t0 = time.perf_counter()
-        for r in requests:
-            await model.complete(r)
-        return time.perf_counter() - t0
-
-    per_call = min(run(go()) for _ in range(3)) / len(requests)
-    assert per_call < 20e-6, f"{per_call * 1e6:.1f} us per call"

@@ -66,15 +66,6 @@ def test_unknown_entity_is_a_clear_error():
         detect_pii("x", entities=["NOPE"])
 
 
-def test_a_2kb_output_is_fast():
-    text = ("Our meeting is at 10:30 on 12 March with 3 people; the report has 14 pages. " * 30)[:2048]
-    detect_pii(text)
-    t = time.perf_counter()
-    for _ in range(200):
-        detect_pii(text)
-    assert (time.perf_counter() - t) / 200 < 2e-3  # measured 0.3 ms; margin for a loaded CI machine
-
-
 def test_names_are_skipped_cleanly_without_a_spacy_model():
     from bouclier.detectors.pii_ner import ner_unavailable_reason
 

@@ -61,14 +61,3 @@ def test_placeholders(value):
 @pytest.mark.parametrize("value", ["Tr0ub4dor&3x", "ghp_" + "aB3" * 12, "Zq8vLmP2xkk"])
 def test_real_looking_values_are_not_placeholders(value):
     assert not is_placeholder(value)
-
-
-def test_a_2kb_output_is_scanned_well_under_a_millisecond():
-    detect_secrets("warm up")
-    text = ("The model answered with a summary of the quarterly report and a few numbers, 42 and 7. " * 30)[:2048]
-    runs = 300
-    t = time.perf_counter()
-    for _ in range(runs):
-        detect_secrets(text)
-    per_call = (time.perf_counter() - t) / runs
-    assert per_call < 1e-3, per_call
