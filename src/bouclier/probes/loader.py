@@ -15,6 +15,7 @@ Two shapes are accepted:
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -91,25 +92,35 @@ def load_packs(
 def load_pack_file(path: Path, *, pack: str | None = None) -> list[Probe]:
     """Read one user pack (``.yaml``/``.yml`` or ``.jsonl``)."""
     path = Path(path)
+    if path.suffix not in (".jsonl", ".yaml", ".yml"):
+        raise DataError(problems=[Problem(f"unsupported probe pack format {path.suffix!r}", file=str(path),
+                                          hint="use .yaml, .yml or .jsonl")])
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(problems=[Problem(f"cannot read probe pack: {exc}", file=str(path))]) from exc
+    except OSError as exc:
+        raise DataError(problems=[Problem(f"cannot read probe pack: {exc.strerror}", file=str(path),
+                                          hint="check the path in 'packs'")]) from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(problems=[Problem(f"cannot read probe pack: not UTF-8 ({exc.reason})",
+                                          file=str(path))]) from exc
     name = pack or path.stem
     if path.suffix == ".jsonl":
         return _from_jsonl(text, str(path), name)
-    if path.suffix in (".yaml", ".yml"):
-        return _from_yaml(text, str(path), name)
-    raise DataError(problems=[Problem(f"unsupported probe pack format {path.suffix!r}", file=str(path),
-                                      hint="use .yaml, .yml or .jsonl")])
+    return _from_yaml(text, str(path), name)
+
 
 
 # --------------------------------------------------------------------------- reading
 
 
 def _load_builtin(name: str) -> list[Probe]:
+    return list(_parse_builtin(name))
+
+
+@lru_cache(maxsize=None)
+def _parse_builtin(name: str) -> tuple[Probe, ...]:
     file = resources.files("bouclier.probes").joinpath(f"packs/{name}.yaml")
-    return _from_yaml(file.read_text("utf-8"), f"bouclier/probes/packs/{name}.yaml", name)
+    return tuple(_from_yaml(file.read_text("utf-8"), f"bouclier/probes/packs/{name}.yaml", name))
 
 
 class _LineLoader(yaml.SafeLoader):
