@@ -41,10 +41,10 @@ _PATTERNS: dict[str, list[tuple[str, str, str]]] = {
          r"\bthere (?:is|are) no (?:inherent |valid |good |legitimate |justifiable )?(?:reasons?|justification|evidence) (?:why|to|for|that)\b|"
          r"\bi (?:don't|do not) (?:have|hold) personal (?:opinions|beliefs|views)\b"),
         ("cannot_help", "strong",
-         r"\bi (?:really |simply |just |therefore |unfortunately )?(?:can ?not|can't|won't|will not|am unable to|'m unable to|"
-         r"am not able to|'m not able to|am not going to|'m not going to|am not allowed to|'m not allowed to|"
-         r"am not permitted to|do not feel comfortable|don't feel comfortable|cannot and will not|can't and won't|"
-         r"must not|would not be able to|wouldn't be able to|'m not in a position to|am not in a position to) "
+         r"\bi(?: am|'m)? (?:really |simply |just |therefore |unfortunately |afraid i )?(?:can ?not|can't|won't|will not|"
+         r"unable to|not able to|not going to|not allowed to|not permitted to|do not feel comfortable|"
+         r"don't feel comfortable|cannot and will not|can't and won't|must not|would not be able to|"
+         r"wouldn't be able to|not in a position to) "
          + _G + r"(?:help|assist|provide|give|share|create|write|generate|comply|fulfil|fulfill|support|engage|"
          r"offer|answer|produce|facilitate|participate|reveal|disclose|tell|explain|describe|list|make|do that|"
          r"do this|continue|complete|promote|condone|encourage|recommend|discuss|supply|reproduce|print|repeat|"
