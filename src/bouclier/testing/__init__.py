@@ -1,0 +1,1 @@
+"""Real models and servers for tests and examples (optional dependencies, loaded lazily)."""
