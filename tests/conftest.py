@@ -5,4 +5,4 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT / "src") not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT / "src"))
 
-pytest_plugins = ["servers.fixtures"]
+pytest_plugins = ["tests.servers.fixtures"]

@@ -10,7 +10,7 @@ import pytest
 from bouclier.adapters import ModelCallError, Request, build_model
 from bouclier.config.schema import HTTPModelConfig
 from bouclier.errors import ConfigError
-from servers.fixtures import free_port
+from tests.servers.fixtures import free_port
 
 
 def model_for(url: str, *, name: str = "h", timeout_s: float | None = None, **kw):

@@ -16,7 +16,7 @@ from bouclier.adapters import ModelCallError, Request, build_model
 from bouclier.adapters.openai_compat import OpenAIModel
 from bouclier.config.schema import OpenAIModelConfig
 from bouclier.errors import ConfigError
-from servers.fixtures import free_port
+from tests.servers.fixtures import free_port
 
 
 def model_for(base: str, *, name: str = "m", timeout_s: float | None = None, concurrency: int = 16, **kw) -> OpenAIModel:

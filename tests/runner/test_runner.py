@@ -132,8 +132,8 @@ def test_errors_are_not_cached(tmp_path):
 
 SLOW_RUN = textwrap.dedent("""
     import asyncio, sys
-    sys.path.insert(0, {src!r}); sys.path.insert(0, {tests!r})
-    from runner.test_runner import Echo, cases
+    sys.path.insert(0, {src!r}); sys.path.insert(0, {root!r})
+    from tests.runner.test_runner import Echo, cases
     from bouclier.runner import ResponseCache, RunOptions, run_model
     class Slow(Echo):
         async def complete(self, request):
@@ -147,7 +147,7 @@ SLOW_RUN = textwrap.dedent("""
 
 def test_killed_run_resumes_without_redoing_finished_calls(tmp_path):
     here = os.path.dirname(os.path.abspath(__file__))
-    script = SLOW_RUN.format(src=os.path.join(here, "..", "..", "src"), tests=os.path.join(here, ".."),
+    script = SLOW_RUN.format(src=os.path.join(here, "..", "..", "src"), root=os.path.join(here, "..", ".."),
                              cache=str(tmp_path))
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     done = 0

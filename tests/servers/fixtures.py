@@ -22,7 +22,7 @@ from typing import Any, Iterator
 import pytest
 import uvicorn
 
-from servers.openai_app import make_app
+from tests.servers.openai_app import make_app
 
 
 def free_port() -> int:
