@@ -68,6 +68,9 @@ class Model(Protocol):
     """A model the runner can call. Adapters register a factory under a name."""
 
     name: str
+    # Optional attribute: ``handles_timeout = True`` when the model enforces the call
+    # timeout itself (HTTP adapters, on the wire) or runs inline and cannot be interrupted;
+    # the runner then skips its own timer on the hot path.
 
     def fingerprint(self) -> str:
         """A stable digest of everything that determines the model's answers (adapter,

@@ -69,6 +69,7 @@ class HTTPModel:
             concurrency=concurrency,
             timeout_s=timeout_s,
         )
+        self.handles_timeout = timeout_s is not None  # enforced on the wire
         doc = {
             "adapter": "http",
             "url": config.url,

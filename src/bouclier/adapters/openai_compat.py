@@ -56,6 +56,7 @@ class OpenAIModel:
         self._transport = JSONTransport(
             model_name=name, headers=headers, concurrency=concurrency, timeout_s=timeout_s
         )
+        self.handles_timeout = timeout_s is not None  # enforced on the wire
         self._params = dict(config.params)
         doc = {
             "adapter": "openai",

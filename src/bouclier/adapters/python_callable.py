@@ -150,6 +150,8 @@ class PythonModel:
         self._async = _is_async(fn)
         self._threads = 0 if self._async else threads
         self._pool: ThreadPoolExecutor | None = None
+        # Inline sync code cannot be interrupted by an asyncio timer: the runner skips it.
+        self.handles_timeout = not self._async and not self._threads
 
     def fingerprint(self) -> str:
         return self._fingerprint

@@ -40,11 +40,20 @@ class CachedResponse:
     ttft_s: float | None
 
 
-def cache_key(fingerprint: str, text: str, system: str | None, params: Mapping[str, Any], repeat: int) -> str:
+def key_prefix(fingerprint: str, system: str | None, params: Mapping[str, Any], repeat: int) -> "hashlib._Hash":
+    """The part of the cache key shared by every case of a run (hash it once)."""
     h = hashlib.sha256()
-    for part in (fingerprint, text, system or "", json.dumps(params, sort_keys=True, default=str), str(repeat)):
+    for part in (fingerprint, system or "", json.dumps(params, sort_keys=True, default=str), str(repeat)):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
+    return h
+
+
+def cache_key(prefix: "hashlib._Hash", text: str) -> str:
+    """Key of one call: model fingerprint + system prompt + parameters + repeat index
+    (the prefix) + rendered input."""
+    h = prefix.copy()
+    h.update(text.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 

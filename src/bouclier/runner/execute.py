@@ -13,7 +13,7 @@ from bouclier.adapters.base import BatchModel, Completion, Model, ModelCallError
 from bouclier.adapters.retry import backoff_delay
 from bouclier.data import Case
 from bouclier.errors import InfrastructureError
-from bouclier.runner.cache import CachedResponse, ResponseCache, cache_key
+from bouclier.runner.cache import CachedResponse, ResponseCache, cache_key, key_prefix
 
 
 @dataclass(slots=True)
@@ -94,8 +94,8 @@ async def run_model(
     """
     params = dict(params or {})
     results: list[Response | None] = [None] * len(cases)
-    fingerprint = model.fingerprint()
-    keys = [cache_key(fingerprint, c.input, system, params, repeat) for c in cases]
+    prefix = key_prefix(model.fingerprint(), system, params, repeat)
+    keys = [cache_key(prefix, c.input) for c in cases]
     todo = list(range(len(cases)))
     if cache is not None:
         hits = cache.get_many(keys)
@@ -115,6 +115,7 @@ async def run_model(
     size = model.batch_size if batch else 1
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     queue_pos = 0
+    own_timeout = getattr(model, "handles_timeout", False)
 
     def record(i: int, completion: Completion, attempts: int) -> None:
         results[i] = _response(cases[i].id, completion, attempts, False)
@@ -136,7 +137,10 @@ async def run_model(
         while True:
             attempt += 1
             try:
-                completion = await _with_timeout(model.complete(request(i)), options.timeout_s, model)
+                if own_timeout:
+                    completion = await model.complete(request(i))
+                else:
+                    completion = await _with_timeout(model.complete(request(i)), options.timeout_s, model)
             except ModelCallError as exc:
                 if exc.retryable and attempt <= options.retries:
                     await asyncio.sleep(backoff_delay(attempt=attempt - 1, base=options.backoff_base_s,

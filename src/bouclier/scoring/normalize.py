@@ -14,7 +14,7 @@ def normalize(text: str, *, case: bool = True, whitespace: bool = True,
               punctuation: bool = False, unicode: bool = True) -> str:
     """Normalise a string for comparison: Unicode NFKC, case folding, collapsed
     whitespace, optionally punctuation removed (ASCII, CJK and Arabic marks)."""
-    if unicode:
+    if unicode and not text.isascii():  # ASCII is already NFKC
         text = unicodedata.normalize("NFKC", text)
     if case:
         text = text.casefold()
