@@ -13,6 +13,11 @@ Method: **BCa with a small-sample expansion**.
   ``sqrt(G / (G - 1)) * t_alpha(G - 1)`` (G = number of units).  A plain bootstrap is too
   narrow at small n (it uses the divide-by-n variance and a normal instead of a t); the
   expansion removes that, so false alarms stay at the nominal rate down to ~20 cases.
+* Guard against heavy tails at small n: the result is never narrower than the classic
+  t interval on the (cluster-robust) standard error -- the bounds are the outer bounds of
+  the two and each p-value the larger of the two.  A/A simulations with t(4) noise showed
+  the bootstrap alone giving ~3.5% false alarms per side at 25 cases instead of 2.5%; the
+  t interval is robust there, the bootstrap handles skew: a decision needs both.
 * Above :data:`BOOTSTRAP_MAX_UNITS` units the bootstrap is replaced by the t interval on
   the (cluster-robust) standard error: at that size the mean is normal to within the
   bootstrap's own Monte-Carlo noise, and 4000 resamples of 100k cases would take seconds.
@@ -26,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as _sp
 
-from bouclier.stats.evidence import Evidence, NormalEvidence
+from bouclier.stats.evidence import Evidence, HullEvidence, NormalEvidence
 from bouclier.stats.interval import Interval
 
 #: Above this many resampling units (cases or clusters) the t interval replaces the bootstrap.
@@ -167,16 +172,17 @@ def mean_evidence(
     g = unit_sums.size
     if g < 2:
         raise ValueError(f"a bootstrap of {what} needs at least 2 {unit}, found {g}")
+    estimate = float(unit_sums.sum() / unit_sizes.sum())
+    resid = unit_sums - estimate * unit_sizes
+    se = float(np.sqrt(g / (g - 1) * np.sum(resid * resid)) / unit_sizes.sum())
+    robust = "cluster-robust " if clusters is not None else ""
     if g > BOOTSTRAP_MAX_UNITS:
-        estimate = float(unit_sums.sum() / unit_sizes.sum())
-        resid = unit_sums - estimate * unit_sizes
-        se = float(np.sqrt(g / (g - 1) * np.sum(resid * resid)) / unit_sizes.sum())
-        method = f"t interval on the {'cluster-robust ' if clusters is not None else ''}standard error " \
-                 f"({g} {unit} > {BOOTSTRAP_MAX_UNITS}, normal approximation of the bootstrap)"
+        method = (f"t interval on the {robust}standard error "
+                  f"({g} {unit} > {BOOTSTRAP_MAX_UNITS}: normal approximation of the bootstrap)")
         return NormalEvidence(estimate=estimate, standard_error=se, df=g - 1, n=n, method=method)
-    method = f"{'cluster ' if clusters is not None else ''}BCa bootstrap of {what} " \
-             f"({n_resamples} resamples of {g} {unit}, small-sample expansion)"
-    return BootstrapMeanEvidence(
+    method = (f"{'cluster ' if clusters is not None else ''}BCa bootstrap of {what} "
+              f"({n_resamples} resamples of {g} {unit}, small-sample expansion)")
+    boot = BootstrapMeanEvidence(
         unit_sums=np.asarray(unit_sums, dtype=float),
         unit_sizes=np.asarray(unit_sizes, dtype=float),
         n=n,
@@ -184,3 +190,6 @@ def mean_evidence(
         n_resamples=n_resamples,
         method=method,
     )
+    t_interval = NormalEvidence(estimate=estimate, standard_error=se, df=g - 1, n=n,
+                                method=f"t interval on the {robust}standard error")
+    return HullEvidence(boot, t_interval, method=f"{method}, never narrower than the t interval")
