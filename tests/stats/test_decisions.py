@@ -154,3 +154,15 @@ def test_large_n_is_fast_and_uses_the_normal_approximation():
     start = time.perf_counter()
     compare_paired(baseline=binary_base, candidate=binary_cand, threshold=-0.02)
     assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("higher_is_better", [True, False])
+def test_threshold_continuous_p_values_agree_with_the_interval(higher_is_better):
+    rng = np.random.default_rng(17)
+    values = rng.gamma(2.0, 0.1, size=80)  # skewed, e.g. a cost per request
+    mean = values.mean()
+    for threshold in mean + np.linspace(-0.08, 0.08, 33):
+        r = compare_threshold(values=values, threshold=threshold, higher_is_better=higher_is_better, n_resamples=1000)
+        good = r.interval.low > threshold if higher_is_better else r.interval.high < threshold
+        bad = r.interval.high < threshold if higher_is_better else r.interval.low > threshold
+        assert r.passes == good and r.fails == bad
