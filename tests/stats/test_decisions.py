@@ -166,3 +166,20 @@ def test_threshold_continuous_p_values_agree_with_the_interval(higher_is_better)
         good = r.interval.low > threshold if higher_is_better else r.interval.high < threshold
         bad = r.interval.high < threshold if higher_is_better else r.interval.low > threshold
         assert r.passes == good and r.fails == bad
+
+
+@pytest.mark.parametrize("blocked", [False, True])
+def test_quantile_ratio_comparison_agrees_with_its_interval(blocked):
+    from bouclier.stats import bootstrap_quantile_ratio, compare_quantile_ratio
+
+    rng = np.random.default_rng(18)
+    base = rng.lognormal(3.0, 0.4, size=300)
+    cand = rng.lognormal(3.1, 0.4, size=300)
+    blocks = np.repeat(np.arange(30), 10) if blocked else None
+    estimate, interval = bootstrap_quantile_ratio(baseline=base, candidate=cand, q=0.95, n_resamples=1000, blocks=blocks)
+    for threshold in np.linspace(0.8, 1.5, 15):
+        r = compare_quantile_ratio(baseline=base, candidate=cand, q=0.95, threshold=threshold, n_resamples=1000, blocks=blocks)
+        assert r.estimate == estimate and r.interval == interval
+        assert r.passes == (r.interval.high < threshold)  # lower is better by default
+        assert r.fails == (r.interval.low > threshold)
+    assert r.n_blocks == (30 if blocked else None)

@@ -7,8 +7,10 @@ See docs/statistics.md for the decision rule and the reasons behind each method.
 from bouclier.stats.bootstrap import BOOTSTRAP_MAX_UNITS
 from bouclier.stats.comparison import (
     PairedComparison,
+    QuantileRatioComparison,
     ThresholdComparison,
     compare_paired,
+    compare_quantile_ratio,
     compare_threshold,
     paired_difference_interval,
 )
@@ -25,12 +27,14 @@ __all__ = [
     "Interval",
     "PairedComparison",
     "ProportionDifference",
+    "QuantileRatioComparison",
     "RankComparison",
     "ThresholdComparison",
     "bootstrap_quantile_ratio",
     "cases_for_effect",
     "cases_needed",
     "compare_paired",
+    "compare_quantile_ratio",
     "compare_threshold",
     "hodges_lehmann",
     "holm",

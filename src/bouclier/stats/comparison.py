@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy import stats as _sp
 
 from bouclier.stats.bootstrap import mean_evidence
 from bouclier.stats.checks import (
@@ -39,7 +40,7 @@ from bouclier.stats.interval import Interval
 from bouclier.stats.paired_proportions import NEWCOMBE_PAIRED, NewcombePairedEvidence, paired_table
 from bouclier.stats.power import cases_needed, minimum_detectable_effect
 from bouclier.stats.proportions import WilsonEvidence
-from scipy import stats as _sp
+from bouclier.stats.quantiles import quantile_ratio_evidence
 
 Outcome = Literal["pass", "fail", "inconclusive"]
 
@@ -106,6 +107,18 @@ class ThresholdComparison(_Judgement):
     """``estimate = mean(values)`` of one model, judged against an absolute ``threshold``."""
 
     successes: int | None = None
+
+
+@dataclass(frozen=True)
+class QuantileRatioComparison(_Judgement):
+    """``estimate = quantile(candidate, q) / quantile(baseline, q)``, judged against ``threshold``.
+
+    "p95 latency may grow by at most 10%" is ``threshold=1.10, higher_is_better=False``.
+    ``n`` counts the observations of both arms; so does ``n_needed``.
+    """
+
+    q: float = math.nan
+    n_blocks: int | None = None
 
 
 def _judge(
@@ -283,3 +296,37 @@ def compare_threshold(
     fields = _judge(evidence, threshold=threshold, higher_is_better=higher_is_better,
                     confidence=confidence, power=power, n=sample.size)
     return ThresholdComparison(**fields, binary=is_binary, successes=successes)
+
+
+def compare_quantile_ratio(
+    *,
+    baseline: Sequence[float] | np.ndarray,
+    candidate: Sequence[float] | np.ndarray,
+    q: float,
+    threshold: float,
+    higher_is_better: bool = False,
+    confidence: float = 0.95,
+    seed: int = 0,
+    n_resamples: int = 4000,
+    blocks=None,
+    power: float = 0.8,
+) -> QuantileRatioComparison:
+    """Judge the ratio of q-quantiles (candidate / baseline) against ``threshold``.
+
+    Percentile bootstrap (by block with ``blocks``, see
+    :func:`bouclier.stats.bootstrap_quantile_ratio`); ``p_pass`` and ``p_fail`` are shares of
+    resampled ratios beyond the threshold, which invert the percentile interval exactly.
+    """
+    threshold = check_threshold(threshold)
+    power = check_power(power)
+    confidence = check_confidence(confidence)
+    evidence = quantile_ratio_evidence(
+        baseline=baseline, candidate=candidate, q=q, seed=seed, n_resamples=n_resamples, blocks=blocks
+    )
+    fields = _judge(evidence, threshold=threshold, higher_is_better=higher_is_better,
+                    confidence=confidence, power=power, n=evidence.n)
+    n_blocks = None
+    if blocks is not None:
+        ids = np.concatenate([np.asarray(b) for b in blocks]) if isinstance(blocks, tuple) else np.asarray(blocks)
+        n_blocks = int(np.unique(ids).size)
+    return QuantileRatioComparison(**fields, binary=False, q=float(q), n_blocks=n_blocks)

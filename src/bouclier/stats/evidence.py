@@ -163,6 +163,3 @@ class HullEvidence:
     def p_below(self, threshold: float) -> float:
         return max(p.p_below(threshold) for p in self.parts)
 
-
-def clip_probability(p: float) -> float:
-    return float(np.clip(p, 0.0, 1.0))

@@ -68,6 +68,80 @@ def _split_blocks(blocks, n_base: int, n_cand: int) -> tuple[np.ndarray, np.ndar
     return base_codes, cand_codes, n_blocks
 
 
+class PercentileEvidence:
+    """Percentile bootstrap: bounds are quantiles of the replicates, p-values their shares.
+
+    ``p_above(t)`` = share of replicates <= t, so ``p_above(t) < alpha`` exactly when the
+    lower bound at level alpha (smallest replicate with share(<= it) >= alpha) exceeds t.
+    """
+
+    def __init__(self, *, estimate: float, replicates: np.ndarray, n: int, method: str):
+        self.estimate = float(estimate)
+        self._sorted = np.sort(replicates)
+        self.n = n
+        self.method = method
+
+    def interval(self, confidence: float) -> Interval:
+        b = self._sorted.size
+        alpha = (1.0 - confidence) / 2.0
+        low = self._sorted[min(max(int(np.ceil(alpha * b - 1e-9)) - 1, 0), b - 1)]
+        high = self._sorted[min(max(int(np.floor((1.0 - alpha) * b + 1e-9)), 0), b - 1)]
+        return Interval(float(min(low, self.estimate)), float(max(high, self.estimate)), confidence, self.method)
+
+    def p_above(self, threshold: float) -> float:
+        b = self._sorted.size
+        share = np.searchsorted(self._sorted, threshold, side="right") / b
+        return float(np.clip(share, 0.5 / b, 1.0))
+
+    def p_below(self, threshold: float) -> float:
+        b = self._sorted.size
+        share = (b - np.searchsorted(self._sorted, threshold, side="left")) / b
+        return float(np.clip(share, 0.5 / b, 1.0))
+
+
+def quantile_ratio_evidence(*, baseline, candidate, q, seed, n_resamples, blocks) -> PercentileEvidence:
+    """Checked inputs -> resampled ratios of the q-quantiles (see module doc)."""
+    base = as_sample("baseline", baseline)
+    cand = as_sample("candidate", candidate)
+    try:
+        q = float(q)
+    except (TypeError, ValueError):
+        raise ValueError(f"q must be a number in (0, 1) such as 0.95, found {q!r}") from None
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"q must be in (0, 1) such as 0.95 for p95, found {q!r}")
+    seed = check_seed(seed)
+    n_resamples = check_resamples(n_resamples)
+    for name, arr in (("baseline", base), ("candidate", cand)):
+        if (arr <= 0).any():
+            raise ValueError(f"{name} contains values <= 0: a quantile ratio needs positive values such as latencies")
+    estimate = float(np.quantile(cand, q, method="inverted_cdf") / np.quantile(base, q, method="inverted_cdf"))
+
+    rng = np.random.default_rng(seed)
+    base_order, cand_order = np.argsort(base, kind="stable"), np.argsort(cand, kind="stable")
+    base_sorted, cand_sorted = base[base_order], cand[cand_order]
+    if blocks is not None:
+        base_codes, cand_codes, n_blocks = _split_blocks(blocks, base.size, cand.size)
+        base_codes, cand_codes = base_codes[base_order], cand_codes[cand_order]
+        method = f"percentile bootstrap of the p{q * 100:g} ratio over {n_blocks} blocks ({n_resamples} resamples)"
+    else:
+        method = f"percentile bootstrap of the p{q * 100:g} ratio, samples resampled independently ({n_resamples} resamples)"
+    ratios = np.empty(n_resamples)
+    chunk = max(1, _CHUNK_CELLS // (base.size + cand.size))
+    for start in range(0, n_resamples, chunk):
+        rows = min(n_resamples, start + chunk) - start
+        if blocks is not None:
+            counts = _block_counts(rng, rows, n_blocks)
+            w_base, w_cand = counts[:, base_codes], counts[:, cand_codes]
+        else:
+            w_base = _block_counts(rng, rows, base.size)
+            w_cand = _block_counts(rng, rows, cand.size)
+            w_base, w_cand = w_base[:, base_order], w_cand[:, cand_order]
+        ratios[start : start + rows] = _weighted_quantiles(cand_sorted, w_cand, q) / _weighted_quantiles(
+            base_sorted, w_base, q
+        )
+    return PercentileEvidence(estimate=estimate, replicates=ratios, n=base.size + cand.size, method=method)
+
+
 def bootstrap_quantile_ratio(
     *,
     baseline,
@@ -83,46 +157,10 @@ def bootstrap_quantile_ratio(
     ``blocks``: a block id per observation, either one array when the samples are aligned
     (observation i of each arm measured in the same block) or a pair
     ``(baseline_blocks, candidate_blocks)``.  Values must be positive (latencies).
+    To judge the ratio against a limit, use :func:`bouclier.stats.compare_quantile_ratio`.
     """
-    base = as_sample("baseline", baseline)
-    cand = as_sample("candidate", candidate)
-    try:
-        q = float(q)
-    except (TypeError, ValueError):
-        raise ValueError(f"q must be a number in (0, 1) such as 0.95, found {q!r}") from None
-    if not 0.0 < q < 1.0:
-        raise ValueError(f"q must be in (0, 1) such as 0.95 for p95, found {q!r}")
     confidence = check_confidence(confidence)
-    seed = check_seed(seed)
-    n_resamples = check_resamples(n_resamples)
-    for name, arr in (("baseline", base), ("candidate", cand)):
-        if (arr <= 0).any():
-            raise ValueError(f"{name} contains values <= 0: a quantile ratio needs positive values such as latencies")
-    estimate = float(np.quantile(cand, q, method="inverted_cdf") / np.quantile(base, q, method="inverted_cdf"))
-
-    rng = np.random.default_rng(seed)
-    base_order, cand_order = np.argsort(base, kind="stable"), np.argsort(cand, kind="stable")
-    base_sorted, cand_sorted = base[base_order], cand[cand_order]
-    if blocks is not None:
-        base_codes, cand_codes, n_blocks = _split_blocks(blocks, base.size, cand.size)
-        base_codes, cand_codes = base_codes[base_order], cand_codes[cand_order]
-        method = f"percentile bootstrap over {n_blocks} blocks ({n_resamples} resamples)"
-    else:
-        method = f"percentile bootstrap, samples resampled independently ({n_resamples} resamples)"
-    ratios = np.empty(n_resamples)
-    chunk = max(1, _CHUNK_CELLS // (base.size + cand.size))
-    for start in range(0, n_resamples, chunk):
-        rows = min(n_resamples, start + chunk) - start
-        if blocks is not None:
-            counts = _block_counts(rng, rows, n_blocks)
-            w_base, w_cand = counts[:, base_codes], counts[:, cand_codes]
-        else:
-            w_base = _block_counts(rng, rows, base.size)
-            w_cand = _block_counts(rng, rows, cand.size)
-            w_base, w_cand = w_base[:, base_order], w_cand[:, cand_order]
-        ratios[start : start + rows] = _weighted_quantiles(cand_sorted, w_cand, q) / _weighted_quantiles(
-            base_sorted, w_base, q
-        )
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(ratios, [alpha, 1.0 - alpha])
-    return estimate, Interval(float(min(low, estimate)), float(max(high, estimate)), confidence, method)
+    evidence = quantile_ratio_evidence(
+        baseline=baseline, candidate=candidate, q=q, seed=seed, n_resamples=n_resamples, blocks=blocks
+    )
+    return evidence.estimate, evidence.interval(confidence)
