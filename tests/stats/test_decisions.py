@@ -183,3 +183,22 @@ def test_quantile_ratio_comparison_agrees_with_its_interval(blocked):
         assert r.passes == (r.interval.high < threshold)  # lower is better by default
         assert r.fails == (r.interval.low > threshold)
     assert r.n_blocks == (30 if blocked else None)
+
+
+def test_family_outcomes_applies_holm_to_p_fail_only():
+    from bouclier.stats import family_outcomes, holm
+
+    rng = np.random.default_rng(19)
+    comparisons = []
+    for drop in (0.0, 0.0, 0.0, 0.04, 0.12):
+        base = (rng.random(500) < 0.9).astype(float)
+        cand = np.where(rng.random(500) < drop, 0.0, base)
+        comparisons.append(compare_paired(baseline=base, candidate=cand, threshold=-0.01))
+    outcomes = family_outcomes(comparisons=comparisons)
+    adjusted = holm([c.p_fail for c in comparisons])
+    for c, p, o in zip(comparisons, adjusted, outcomes):
+        expected = "pass" if c.p_pass < 0.025 else "fail" if p < 0.025 else "inconclusive"
+        assert o == expected
+    assert outcomes[-1] == "fail"
+    with pytest.raises(ValueError, match="confidence"):
+        family_outcomes(comparisons=[comparisons[0], compare_paired(baseline=base, candidate=cand, threshold=0, confidence=0.9)])

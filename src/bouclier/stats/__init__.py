@@ -12,6 +12,7 @@ from bouclier.stats.comparison import (
     compare_paired,
     compare_quantile_ratio,
     compare_threshold,
+    family_outcomes,
     paired_difference_interval,
 )
 from bouclier.stats.interval import Interval
@@ -36,6 +37,7 @@ __all__ = [
     "compare_paired",
     "compare_quantile_ratio",
     "compare_threshold",
+    "family_outcomes",
     "hodges_lehmann",
     "holm",
     "mann_whitney",

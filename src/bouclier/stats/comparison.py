@@ -37,6 +37,7 @@ from bouclier.stats.checks import (
 )
 from bouclier.stats.evidence import Evidence, HullEvidence
 from bouclier.stats.interval import Interval
+from bouclier.stats.multiplicity import holm
 from bouclier.stats.paired_proportions import NEWCOMBE_PAIRED, NewcombePairedEvidence, paired_table
 from bouclier.stats.power import cases_needed, minimum_detectable_effect
 from bouclier.stats.proportions import WilsonEvidence
@@ -330,3 +331,16 @@ def compare_quantile_ratio(
         ids = np.concatenate([np.asarray(b) for b in blocks]) if isinstance(blocks, tuple) else np.asarray(blocks)
         n_blocks = int(np.unique(ids).size)
     return QuantileRatioComparison(**fields, binary=False, q=float(q), n_blocks=n_blocks)
+
+
+def family_outcomes(*, comparisons: Sequence[_Judgement]) -> list[Outcome]:
+    """The decision rule over a family of criteria: Holm-adjust every ``p_fail``, then
+    PASS iff ``p_pass < alpha1``, FAIL iff adjusted ``p_fail < alpha1``, else INCONCLUSIVE.
+
+    All comparisons must share one confidence level (one alpha for the family).
+    """
+    levels = {c.confidence for c in comparisons}
+    if len(levels) > 1:
+        raise ValueError(f"comparisons use different confidence levels {sorted(levels)}; use one level per gate")
+    adjusted = holm([c.p_fail for c in comparisons])
+    return [c.outcome(p_fail_adjusted=p) for c, p in zip(comparisons, adjusted)]
