@@ -3,7 +3,10 @@
 Monte-Carlo tolerance: an observed rate r from R independent repetitions is accepted
 against a nominal level p when ``r <= p + 3 * sqrt(p (1 - p) / R)`` (an error-rate check)
 or ``r >= p - 3 * sqrt(p (1 - p) / R)`` (a power or coverage check); each check then fails
-by Monte-Carlo chance alone with probability ~0.1%.  All seeds are fixed, so the suite is
+by Monte-Carlo chance alone with probability ~0.1%.  Where the reference value is itself an
+approximation, a named extra slack is allowed: 0.01 for power against the normal-theory
+power formula and for Newcombe coverage (Newcombe 1998 reports minimum coverages about a
+point below nominal), 0.03 for percentile-bootstrap coverage of a tail quantile ratio.  All seeds are fixed, so the suite is
 reproducible.  Binary simulations use the same vectorised Newcombe functions that
 ``compare_paired`` calls (checked equal on the first repetitions); bootstrap simulations
 go through the public functions with fewer resamples (1000) to stay fast.
