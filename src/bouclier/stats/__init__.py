@@ -6,6 +6,7 @@ See docs/statistics.md for the decision rule and the reasons behind each method.
 
 from bouclier.stats.bootstrap import BOOTSTRAP_MAX_UNITS
 from bouclier.stats.comparison import (
+    Comparison,
     PairedComparison,
     QuantileRatioComparison,
     ThresholdComparison,
@@ -25,6 +26,7 @@ from bouclier.stats.ranks import RankComparison, hodges_lehmann, mann_whitney
 
 __all__ = [
     "BOOTSTRAP_MAX_UNITS",
+    "Comparison",
     "Interval",
     "PairedComparison",
     "ProportionDifference",

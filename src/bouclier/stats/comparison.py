@@ -47,7 +47,9 @@ Outcome = Literal["pass", "fail", "inconclusive"]
 
 
 @dataclass(frozen=True)
-class _Judgement:
+class Comparison:
+    """Fields and decision helpers shared by every criterion's result (see module doc)."""
+
     estimate: float
     interval: Interval
     n: int
@@ -89,7 +91,7 @@ class _Judgement:
 
 
 @dataclass(frozen=True)
-class PairedComparison(_Judgement):
+class PairedComparison(Comparison):
     """``estimate = mean(candidate) - mean(baseline)`` over the same cases, judged against ``threshold``.
 
     The criterion holds iff ``estimate >= threshold`` (higher is better) or
@@ -104,14 +106,14 @@ class PairedComparison(_Judgement):
 
 
 @dataclass(frozen=True)
-class ThresholdComparison(_Judgement):
+class ThresholdComparison(Comparison):
     """``estimate = mean(values)`` of one model, judged against an absolute ``threshold``."""
 
     successes: int | None = None
 
 
 @dataclass(frozen=True)
-class QuantileRatioComparison(_Judgement):
+class QuantileRatioComparison(Comparison):
     """``estimate = quantile(candidate, q) / quantile(baseline, q)``, judged against ``threshold``.
 
     "p95 latency may grow by at most 10%" is ``threshold=1.10, higher_is_better=False``.
@@ -333,7 +335,7 @@ def compare_quantile_ratio(
     return QuantileRatioComparison(**fields, binary=False, q=float(q), n_blocks=n_blocks)
 
 
-def family_outcomes(*, comparisons: Sequence[_Judgement]) -> list[Outcome]:
+def family_outcomes(*, comparisons: Sequence[Comparison]) -> list[Outcome]:
     """The decision rule over a family of criteria: Holm-adjust every ``p_fail``, then
     PASS iff ``p_pass < alpha1``, FAIL iff adjusted ``p_fail < alpha1``, else INCONCLUSIVE.
 
