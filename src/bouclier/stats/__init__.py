@@ -1,0 +1,52 @@
+"""Pure, seeded, keyword-only statistics shared by the release gate, the fairness and
+performance gates and the rollout analysis.  numpy + scipy only.
+
+See docs/statistics.md for the decision rule and the reasons behind each method.
+"""
+
+from bouclier.stats.bootstrap import BOOTSTRAP_MAX_UNITS
+from bouclier.stats.comparison import (
+    Comparison,
+    PairedComparison,
+    QuantileRatioComparison,
+    ThresholdComparison,
+    compare_paired,
+    compare_quantile_ratio,
+    compare_threshold,
+    family_outcomes,
+    paired_difference_interval,
+)
+from bouclier.stats.interval import Interval
+from bouclier.stats.multiplicity import holm
+from bouclier.stats.paired_proportions import mcnemar_exact, newcombe_paired_interval
+from bouclier.stats.power import cases_for_effect, cases_needed, minimum_detectable_effect
+from bouclier.stats.proportions import ProportionDifference, proportion_difference, wilson_interval
+from bouclier.stats.quantiles import bootstrap_quantile_ratio
+from bouclier.stats.ranks import RankComparison, hodges_lehmann, mann_whitney
+
+__all__ = [
+    "BOOTSTRAP_MAX_UNITS",
+    "Comparison",
+    "Interval",
+    "PairedComparison",
+    "ProportionDifference",
+    "QuantileRatioComparison",
+    "RankComparison",
+    "ThresholdComparison",
+    "bootstrap_quantile_ratio",
+    "cases_for_effect",
+    "cases_needed",
+    "compare_paired",
+    "compare_quantile_ratio",
+    "compare_threshold",
+    "family_outcomes",
+    "hodges_lehmann",
+    "holm",
+    "mann_whitney",
+    "mcnemar_exact",
+    "minimum_detectable_effect",
+    "newcombe_paired_interval",
+    "paired_difference_interval",
+    "proportion_difference",
+    "wilson_interval",
+]
