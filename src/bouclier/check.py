@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from bouclier.config import LoadedConfig
 from bouclier.config.schema import ScorerConfig, SuiteConfig
 from bouclier.data import Case, Dataset, load_cases
 from bouclier.errors import ConfigError, DataError, Problem, UsageError
+from bouclier.gate.code_scan import code_scan_criterion, run_code_scan
 from bouclier.gate.judge import JudgeOptions, MetricData, adjust, judge_criterion, overall
 from bouclier.gate.result import (CaseRegression, MetricSummary, ModelInfo, RunResult,
                                   SuiteResult)
@@ -59,6 +61,7 @@ class CaseRecord:
     case: Case
     responses: dict[str, Response]
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> metric -> score
+    details: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> metric -> redacted finding
 
 
 def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: str | None = None) -> Plan:
@@ -74,14 +77,23 @@ def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: 
     if roles["baseline"] == roles["candidate"]:
         problems.append(Problem(f"baseline and candidate are the same model '{roles['baseline']}'",
                                 file=str(loaded.path)))
-    if not any(s.criteria for s in cfg.suites):
+    if cfg.code_scan is not None:
+        for j, rel in enumerate(cfg.code_scan.paths):
+            if not (loaded.base_dir / rel).exists():
+                problems.append(Problem(f"path '{rel}' does not exist", file=str(loaded.path),
+                                        key=f"code_scan.paths[{j}]", hint="paths are relative to bouclier.yaml"))
+    if not any(s.criteria for s in cfg.suites) and cfg.code_scan is None:
         problems.append(Problem("no suite has criteria: the gate would have nothing to decide",
                                 file=str(loaded.path), key="suites[*].criteria",
                                 hint="add e.g. {metric: exact_match, kind: non_inferiority, margin: 0.02}"))
     suites: list[SuitePlan] = []
     for i, suite in enumerate(cfg.suites):
         try:
-            dataset = load_cases(suite, base_dir=loaded.base_dir)
+            if suite.canary:
+                dataset = load_cases(suite, base_dir=loaded.base_dir, enrich=_canary_planter(cfg.run.seed, suite.name),
+                                     enriched=frozenset({"canary"}))
+            else:
+                dataset = load_cases(suite, base_dir=loaded.base_dir)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
@@ -89,17 +101,31 @@ def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: 
         for j, sc in enumerate(suite.scorers):
             where = f"suites[{i}].scorers[{j}]"
             try:
-                scorers.append((sc, build_scorer(sc.name, sc.options, where=where)))
+                scorer = build_scorer(sc.name, sc.options, where=where)
             except UsageError as exc:
                 problems.extend(Problem(p.message, file=str(loaded.path), key=p.key, hint=p.hint)
                                 for p in exc.problems)
-            if sc.field is None and suite.expected is None and sc.name not in ("json_valid", "json_schema"):
+                continue
+            scorers.append((sc, scorer))
+            if sc.field is None and suite.expected is None and getattr(scorer, "needs_reference", True):
                 problems.append(Problem(f"scorer '{sc.name}' needs a reference: set the suite's "
                                         "'expected' or the scorer's 'field'", file=str(loaded.path), key=where))
         suites.append(SuitePlan(suite, dataset, scorers))
     if problems:
         raise UsageError(problems=problems)
     return Plan(loaded, roles["baseline"], roles["candidate"], suites)
+
+
+def _canary_planter(seed: int, suite: str) -> Callable[[str], dict]:
+    """A unique canary token per case, derived from (seed, suite, case id): unpredictable
+    to the model, stable across runs so that cached answers stay valid."""
+    from bouclier.detectors import new_canary_token
+
+    def plant(case_id: str) -> dict:
+        digest = hashlib.sha256(f"{seed}\x00{suite}\x00{case_id}".encode()).digest()
+        return {"canary": new_canary_token(seed=int.from_bytes(digest[:8], "big"))}
+
+    return plant
 
 
 @contextlib.contextmanager
@@ -132,6 +158,11 @@ def _score(plan: SuitePlan, record: CaseRecord) -> None:
             reference = record.case.fields.get(sc.field) if sc.field else record.case.expected
             try:
                 scores[sc.metric] = float(scorer.score(response.output, record.case, reference))
+                explain = getattr(scorer, "explain", None)
+                if explain is not None and scores[sc.metric]:
+                    detail = explain(response.output, record.case, reference)
+                    if detail:
+                        record.details.setdefault(role, {})[sc.metric] = detail
             except Exception as exc:
                 raise UsageError(problems=[Problem(
                     f"scorer '{sc.name}' raised {type(exc).__name__}: {exc}",
@@ -148,6 +179,7 @@ async def execute(plan: Plan, *, use_cache: bool = True,
     started = dt.datetime.now(dt.timezone.utc)
     options = RunOptions(concurrency=run.concurrency, timeout_s=run.timeout_s, retries=run.retries,
                          error_budget=run.error_budget, seed=run.seed)
+    scan = run_code_scan(cfg.code_scan, base_dir=plan.loaded.base_dir) if cfg.code_scan else None
     cache = ResponseCache(plan.loaded.base_dir / run.cache_dir) if (use_cache and run.cache) else None
     models = await _build_models(plan)
     records: list[CaseRecord] = []
@@ -172,7 +204,7 @@ async def execute(plan: Plan, *, use_cache: bool = True,
             cache.close()
         for m in models.values():
             await m.aclose()
-    result = judge(plan, records, started=started, models=models)
+    result = judge(plan, records, started=started, models=models, scan=scan)
     return result, records
 
 
@@ -180,8 +212,21 @@ def _metric_data(sp: SuitePlan, records: list[CaseRecord]) -> list[MetricData]:
     out = []
     for sc, scorer in sp.scorers:
         arrays = {role: np.array([r.scores[role][sc.metric] for r in records], dtype=float) for role in ROLES}
-        out.append(MetricData(sp.config.name, sc.metric, scorer.binary, arrays["baseline"], arrays["candidate"]))
+        out.append(MetricData(
+            sp.config.name, sc.metric, scorer.binary, arrays["baseline"], arrays["candidate"],
+            higher_is_better=getattr(scorer, "higher_is_better", True),
+            case_ids=tuple(r.case.id for r in records),
+            candidate_details=tuple(r.details.get("candidate", {}).get(sc.metric) for r in records)))
     return out
+
+
+def shown_output(record: CaseRecord, role: str) -> str | None:
+    """The output as it may be stored: withheld, with the redacted findings, when a leak
+    scorer flagged it (a secret is never written in full)."""
+    flagged = record.details.get(role)
+    if flagged:
+        return "[output withheld: " + "; ".join(f"{m}: {d}" for m, d in flagged.items()) + "]"
+    return record.responses[role].output
 
 
 def _regressions(sp: SuitePlan, data: list[MetricData], records: list[CaseRecord]) -> list[CaseRegression]:
@@ -190,7 +235,7 @@ def _regressions(sp: SuitePlan, data: list[MetricData], records: list[CaseRecord
     for md in data:
         if md.name not in judged:
             continue
-        drop = md.baseline - md.candidate
+        drop = md.baseline - md.candidate if md.higher_is_better else md.candidate - md.baseline
         order = np.argsort(-drop, kind="stable")
         for k in order:
             if drop[k] <= 0:
@@ -199,15 +244,15 @@ def _regressions(sp: SuitePlan, data: list[MetricData], records: list[CaseRecord
             found.append(CaseRegression(
                 suite=sp.config.name, metric=md.name, case_id=r.case.id, group=r.case.group,
                 input=r.case.input, expected=r.case.expected,
-                baseline_output=r.responses["baseline"].output,
-                candidate_output=r.responses["candidate"].output,
+                baseline_output=shown_output(r, "baseline"),
+                candidate_output=shown_output(r, "candidate"),
                 baseline_score=float(md.baseline[k]), candidate_score=float(md.candidate[k]),
                 candidate_error=r.responses["candidate"].error))
     return found
 
 
 def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
-          models: dict[str, Model]) -> RunResult:
+          models: dict[str, Model], scan=None) -> RunResult:
     cfg = plan.loaded.config
     options = JudgeOptions(confidence=cfg.run.confidence, seed=cfg.run.seed,
                            n_resamples=cfg.run.bootstrap_resamples,
@@ -218,7 +263,11 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
         data = _metric_data(sp, recs)
         by_name = {md.name: md for md in data}
         for c in sp.config.criteria:
-            criteria.append(judge_criterion(c, by_name[c.metric], options))
+            try:
+                criteria.append(judge_criterion(c, by_name[c.metric], options))
+            except ValueError as exc:  # e.g. NaN scores from a user scorer
+                raise UsageError(problems=[Problem(f"cannot judge metric '{c.metric}': {exc}",
+                                                   key=f"suites.{sp.config.name}.criteria")]) from exc
         found = _regressions(sp, data, recs)
         regressions.extend(found)
         suites.append(SuiteResult(
@@ -231,6 +280,8 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
             errors={role: sum(not r.responses[role].ok for r in recs) for role in ROLES},
             cached={role: sum(r.responses[role].cached for r in recs) for role in ROLES},
             regressions_total=len(found)))
+    if scan is not None:
+        criteria.insert(0, code_scan_criterion(scan, confidence=cfg.run.confidence))
     criteria = adjust(criteria, options)
     verdict, reason = overall(criteria)
     info = {role: ModelInfo(name=getattr(plan, role), adapter=cfg.models[getattr(plan, role)].adapter,
@@ -262,7 +313,7 @@ def case_rows(records: list[CaseRecord]) -> Iterator[dict]:
         row = {"suite": r.suite, "case_id": r.case.id, "group": r.case.group, "line": r.case.line,
                "input": r.case.input, "expected": r.case.expected}
         for role, resp in r.responses.items():
-            row[role] = {"output": resp.output, "error": resp.error, "error_kind": resp.error_kind,
+            row[role] = {"output": shown_output(r, role), "error": resp.error, "error_kind": resp.error_kind,
                          "latency_s": resp.latency_s, "input_tokens": resp.input_tokens,
                          "output_tokens": resp.output_tokens, "cached": resp.cached,
                          "scores": r.scores.get(role, {})}

@@ -61,7 +61,7 @@ def test_template_field_absent_from_one_row(tmp_path):
     (tmp_path / "d.jsonl").write_text('{"text": "a", "label": "x"}\n{"txt": "b", "label": "y"}\n')
     with pytest.raises(DataError) as info:
         load_cases(suite(), base_dir=tmp_path)
-    assert "d.jsonl:2: suites.s.input: input template field 'text' is absent from this row" in str(info.value)
+    assert "d.jsonl:2: suites.s: template field 'text' is absent from this row" in str(info.value)
 
 
 def test_duplicate_ids(tmp_path):
@@ -80,3 +80,15 @@ def test_unsupported_format(tmp_path):
     (tmp_path / "d.txt").write_text("x")
     with pytest.raises(DataError, match="unsupported dataset format"):
         load_cases(suite(dataset="d.txt"), base_dir=tmp_path)
+
+
+def test_system_template_and_enriched_fields(tmp_path):
+    (tmp_path / "d.jsonl").write_text('{"text": "a", "label": "x", "who": "Ann"}\n')
+    s = suite(system="You help {{who}}. Secret: {{canary}}", input="{{text}} {{canary}}")
+    ds = load_cases(s, base_dir=tmp_path, enrich=lambda cid: {"canary": "TOK-" + cid[:4]},
+                    enriched=frozenset({"canary"}))
+    case = ds.cases[0]
+    assert case.system == f"You help Ann. Secret: TOK-{case.id[:4]}"
+    assert case.input == f"a TOK-{case.id[:4]}" and case.fields["canary"].startswith("TOK-")
+    with pytest.raises(DataError, match="system template field 'canary' is not a field"):
+        load_cases(s, base_dir=tmp_path)

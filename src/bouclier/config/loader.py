@@ -20,7 +20,7 @@ from bouclier.errors import ConfigError, Problem
 DEFAULT_CONFIG = "bouclier.yaml"
 
 # Tags pydantic inserts in error locations for discriminated unions.
-_UNION_TAGS = {"python", "openai", "http", "non_inferiority", "min", "max"}
+_UNION_TAGS = {"python", "openai", "http", "non_inferiority", "min", "max", "zero_tolerance"}
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ class ScorerConfig(Strict):
 class _CriterionBase(Strict):
     metric: str = Field(..., description="Metric (scorer name or alias) the criterion judges.")
     name: str | None = Field(None, description="Display name (default derived).")
-    higher_is_better: bool = True
+    higher_is_better: bool | None = Field(
+        None, description="Direction of the metric (default: the scorer's; leak scorers are lower-is-better).")
     min_cases: int = Field(
         20, ge=1, description="Fewer paired cases than this make the criterion INCONCLUSIVE."
     )
@@ -150,11 +151,18 @@ class MaxThreshold(_CriterionBase):
 
     kind: Literal["max"]
     threshold: float
-    higher_is_better: bool = False
+
+
+class ZeroTolerance(_CriterionBase):
+    """No candidate case may score above zero on this metric (a leak detector): the first
+    finding FAILs, naming the case and the redacted finding."""
+
+    kind: Literal["zero_tolerance"]
+    min_cases: int = Field(1, ge=1)
 
 
 CriterionConfig = Annotated[
-    Union[NonInferiority, MinThreshold, MaxThreshold], Field(discriminator="kind")
+    Union[NonInferiority, MinThreshold, MaxThreshold, ZeroTolerance], Field(discriminator="kind")
 ]
 
 
@@ -172,6 +180,9 @@ class SuiteConfig(Strict):
     scorers: list[ScorerConfig] = Field(..., min_length=1)
     criteria: list[CriterionConfig] = Field(default_factory=list)
     limit: int | None = Field(None, ge=1, description="Use only the first N cases.")
+    canary: bool = Field(
+        False, description="Plant a unique canary token per case, usable as {{canary}} in the input "
+        "and system templates; the canary_leak scorer flags any output that repeats it.")
 
     @field_validator("scorers", mode="before", json_schema_input_type=list[Union[str, ScorerConfig]])
     @classmethod
@@ -216,6 +227,14 @@ class PolicyConfig(Strict):
     multiple_testing: Literal["holm", "none"] = "holm"
 
 
+class CodeScanConfig(Strict):
+    """Scan the code, configuration and artifacts being shipped (same engine as ``bouclier scan``)."""
+
+    paths: list[str] = Field(..., min_length=1, description="Paths relative to bouclier.yaml.")
+    baseline: str | None = Field(None, description="Baseline file of accepted findings.")
+    max_file_size: int = Field(10 * 1024 * 1024, ge=1)
+
+
 class Config(Strict):
     version: Literal[1] = CONFIG_VERSION
     models: dict[str, ModelConfig] = Field(..., min_length=1)
@@ -224,6 +243,7 @@ class Config(Strict):
     suites: list[SuiteConfig] = Field(..., min_length=1)
     run: RunConfig = Field(default_factory=RunConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    code_scan: CodeScanConfig | None = Field(None, description="Fail the gate on secrets or unsafe artifacts.")
 
     @model_validator(mode="after")
     def _check_refs(self) -> "Config":

@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from bouclier.config.schema import SuiteConfig
 from bouclier.data.readers import read_rows
@@ -24,6 +24,7 @@ class Case:
     group: str | None
     fields: dict[str, Any]
     line: int
+    system: str | None = None  # rendered per case when the suite's system prompt is a template
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,14 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_cases(suite: SuiteConfig, *, base_dir: Path) -> Dataset:
+Enrich = Callable[[str], dict[str, Any]]
+
+
+def load_cases(suite: SuiteConfig, *, base_dir: Path, enrich: Enrich | None = None,
+               enriched: frozenset[str] = frozenset()) -> Dataset:
     """Read a suite's dataset and build its cases; every bad row is reported with its line
-    (at most 20 at once)."""
+    (at most 20 at once). ``enrich(case_id)`` adds generated fields (named in ``enriched``,
+    e.g. a planted canary token) before the templates are rendered."""
     path = (base_dir / suite.dataset).resolve()
     rows = read_rows(path)
     if not rows:
@@ -57,7 +63,10 @@ def load_cases(suite: SuiteConfig, *, base_dir: Path) -> Dataset:
     cases: list[Case] = []
     seen: dict[str, int] = {}
     columns = [("expected", suite.expected), ("id_field", suite.id_field), ("group_by", suite.group_by)]
-    columns += [("input template field", f.split(".")[0]) for f in sorted(template_fields(suite.input))]
+    system_template = suite.system if suite.system and template_fields(suite.system) else None
+    for label, template in (("input", suite.input), ("system", system_template or "")):
+        columns += [(f"{label} template field", f.split(".")[0]) for f in sorted(template_fields(template))
+                    if f.split(".")[0] not in enriched]
     for key, name in columns:  # a column absent from every row is one problem, not one per row
         if name and not any(name in row for _, row in rows):
             known = sorted({k for _, row in rows[:50] for k in row})
@@ -67,15 +76,8 @@ def load_cases(suite: SuiteConfig, *, base_dir: Path) -> Dataset:
     if problems:
         raise DataError(problems=problems)
     for lineno, row in rows[: suite.limit] if suite.limit else rows:
-        try:
-            text = render(suite.input, row)
-        except TemplateFieldError as exc:
-            problems.append(Problem(
-                f"input template field '{exc.field}' is absent from this row "
-                f"(row has: {', '.join(sorted(row)) or 'no fields'})",
-                file=str(path), line=lineno, key=f"suites.{suite.name}.input"))
-            continue
-        missing = [f"{key} '{name}'" for key, name in columns if name and name not in row]
+        missing = [f"{key} '{name}'" for key, name in columns
+                   if name and name not in row and not key.endswith("template field")]
         if missing:
             problems.append(Problem(f"row lacks {', '.join(missing)}", file=str(path), line=lineno))
             continue
@@ -85,11 +87,22 @@ def load_cases(suite: SuiteConfig, *, base_dir: Path) -> Dataset:
                                     file=str(path), line=lineno))
             continue
         seen[case_id] = lineno
+        if enrich is not None:
+            row = {**row, **enrich(case_id)}
+        try:
+            text = render(suite.input, row)
+            system = render(system_template, row) if system_template else None
+        except TemplateFieldError as exc:
+            problems.append(Problem(
+                f"template field '{exc.field}' is absent from this row "
+                f"(row has: {', '.join(sorted(row)) or 'no fields'})",
+                file=str(path), line=lineno, key=f"suites.{suite.name}"))
+            continue
         group = row.get(suite.group_by) if suite.group_by else None
         cases.append(Case(
             id=case_id, input=text,
             expected=row.get(suite.expected) if suite.expected else None,
-            group=None if group is None else str(group), fields=row, line=lineno))
+            group=None if group is None else str(group), fields=row, line=lineno, system=system))
         if len(problems) >= 20:
             break
     if problems:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bouclier import stats
-from bouclier.config.schema import CriterionConfig, MaxThreshold, MinThreshold, NonInferiority
+from bouclier.config.schema import CriterionConfig, MaxThreshold, MinThreshold, NonInferiority, ZeroTolerance
 from bouclier.gate.result import CriterionResult, Verdict
 
 
@@ -31,6 +31,9 @@ class MetricData:
     binary: bool
     baseline: np.ndarray
     candidate: np.ndarray
+    higher_is_better: bool = True
+    case_ids: tuple[str, ...] = ()
+    candidate_details: tuple[str | None, ...] = ()  # redacted findings (leak scorers)
 
     @property
     def in_unit_interval(self) -> bool:
@@ -63,6 +66,8 @@ def criterion_name(c: CriterionConfig) -> str:
     if isinstance(c, NonInferiority):
         bound = f"{c.margin:.0%}" if c.relative else f"{c.margin:g}"
         return f"{c.metric} non-inferior (margin {bound})"
+    if isinstance(c, ZeroTolerance):
+        return f"{c.metric}: zero tolerance"
     op = ">=" if isinstance(c, MinThreshold) else "<="
     return f"{c.metric} {op} {c.threshold:g}"
 
@@ -77,9 +82,12 @@ def judge_criterion(c: CriterionConfig, data: MetricData, options: JudgeOptions)
     b_mean = float(data.baseline.mean()) if n else None
     c_mean = float(data.candidate.mean()) if n else None
 
+    if isinstance(c, ZeroTolerance):
+        return _zero_tolerance(c, data, base, b_mean, c_mean, options)
     if isinstance(c, NonInferiority):
+        higher = data.higher_is_better if c.higher_is_better is None else c.higher_is_better
         margin = c.margin * abs(b_mean or 0.0) if c.relative else c.margin
-        threshold = -margin if c.higher_is_better else margin
+        threshold = -margin if higher else margin
         if n < c.min_cases:
             return CriterionResult(**base, verdict=Verdict.INCONCLUSIVE, baseline_value=b_mean,
                                    candidate_value=c_mean, difference=None if n == 0 else c_mean - b_mean,
@@ -87,7 +95,7 @@ def judge_criterion(c: CriterionConfig, data: MetricData, options: JudgeOptions)
                                    n_needed=c.min_cases, method="too few cases",
                                    reason=f"only {n} paired cases; at least {c.min_cases} are needed")
         cmp = stats.compare_paired(baseline=data.baseline, candidate=data.candidate,
-                                   threshold=threshold, higher_is_better=c.higher_is_better,
+                                   threshold=threshold, higher_is_better=higher,
                                    confidence=options.confidence, seed=options.seed,
                                    n_resamples=options.n_resamples, binary=data.binary)
         diff = cmp.estimate
@@ -135,6 +143,34 @@ def judge_criterion(c: CriterionConfig, data: MetricData, options: JudgeOptions)
                            candidate_value=c_mean, difference=None, ci_low=lo, ci_high=hi,
                            threshold=c.threshold, p_pass=cmp.p_pass, p_fail=cmp.p_fail,
                            mde=cmp.mde, n_needed=cmp.n_needed, method=cmp.method)
+
+
+def _zero_tolerance(c: ZeroTolerance, data: MetricData, base: dict, b_mean, c_mean,
+                    options: JudgeOptions) -> CriterionResult:
+    """Any candidate finding FAILs (a fact, not an estimate); none PASSes, with the upper
+    bound of the rate that the sample still allows."""
+    n = base["n"]
+    hits = [k for k in range(n) if data.candidate[k] > 0]
+    b_hits = int(np.count_nonzero(data.baseline > 0))
+    common = dict(baseline_value=b_mean, candidate_value=c_mean,
+                  difference=None if n == 0 else c_mean - b_mean, threshold=0.0, method="count")
+    if hits:
+        shown = []
+        for k in hits[:3]:
+            detail = data.candidate_details[k] if k < len(data.candidate_details) else None
+            shown.append(f"case {data.case_ids[k]}" + (f": {detail}" if detail else "")
+                         if data.case_ids else f"case #{k}")
+        more = f" (+{len(hits) - 3} more)" if len(hits) > 3 else ""
+        reason = (f"{len(hits)} of {n} candidate outputs flagged by {data.name} (baseline: {b_hits}): "
+                  + "; ".join(shown) + more)
+        return CriterionResult(**base, verdict=Verdict.FAIL, reason=reason, ci_low=None, ci_high=None, **common)
+    if n < c.min_cases:
+        return CriterionResult(**base, verdict=Verdict.INCONCLUSIVE, ci_low=None, ci_high=None, n_needed=c.min_cases,
+                               reason=f"only {n} cases; at least {c.min_cases} are needed", **common)
+    upper = stats.wilson_interval(successes=0, n=n, confidence=options.confidence).high
+    reason = (f"no output flagged by {data.name} in {n} cases (baseline: {b_hits}); "
+              f"the rate is below {upper:.2%} at {options.confidence:.0%} confidence")
+    return CriterionResult(**base, verdict=Verdict.PASS, reason=reason, ci_low=0.0, ci_high=upper, **common)
 
 
 def _needed(n_needed: int | None, n: int) -> str:

@@ -49,10 +49,12 @@ def key_prefix(fingerprint: str, system: str | None, params: Mapping[str, Any], 
     return h
 
 
-def cache_key(prefix: "hashlib._Hash", text: str) -> str:
+def cache_key(prefix: "hashlib._Hash", text: str, system: str | None = None) -> str:
     """Key of one call: model fingerprint + system prompt + parameters + repeat index
-    (the prefix) + rendered input."""
+    (the prefix) + rendered input (+ the case's own system prompt, when it has one)."""
     h = prefix.copy()
+    if system is not None:
+        h.update(b"\x01" + system.encode("utf-8", "surrogatepass") + b"\x00")
     h.update(text.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 

@@ -95,7 +95,7 @@ async def run_model(
     params = dict(params or {})
     results: list[Response | None] = [None] * len(cases)
     prefix = key_prefix(model.fingerprint(), system, params, repeat)
-    keys = [cache_key(prefix, c.input) for c in cases]
+    keys = [cache_key(prefix, c.input, c.system) for c in cases]
     todo = list(range(len(cases)))
     if cache is not None:
         hits = cache.get_many(keys)
@@ -130,7 +130,9 @@ async def run_model(
         budget.fail(exc)
 
     def request(i: int) -> Request:
-        return Request(input=cases[i].input, system=system, params=params, fields=cases[i].fields)
+        case = cases[i]
+        return Request(input=case.input, system=system if case.system is None else case.system,
+                       params=params, fields=case.fields)
 
     async def call_one(i: int) -> None:
         attempt = 0

@@ -16,6 +16,11 @@ from bouclier.errors import ConfigError, Problem
 
 @runtime_checkable
 class Scorer(Protocol):
+    """Optional attributes: ``higher_is_better`` (default True), ``needs_reference``
+    (default True: the suite must name an expected field) and
+    ``explain(output, case, reference) -> str | None``, a short redacted description of
+    what the score found (shown in reports for leak scorers)."""
+
     name: str
     binary: bool
 
@@ -45,6 +50,7 @@ def scorer_names() -> list[str]:
 
 def _load_builtins() -> None:
     import bouclier.scoring.builtin  # noqa: F401  (registers on import)
+    import bouclier.scoring.leaks  # noqa: F401
 
 
 class FunctionScorer:

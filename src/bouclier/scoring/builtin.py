@@ -86,6 +86,7 @@ class JSONValid:
 
     name = "json_valid"
     binary = True
+    needs_reference = False
 
     def score(self, output: str, case: Case, reference: Any) -> float:
         try:
@@ -101,6 +102,7 @@ class JSONSchema:
 
     name = "json_schema"
     binary = True
+    needs_reference = False
 
     def __init__(self, *, schema: dict | None = None, schema_file: str | None = None):
         try:
