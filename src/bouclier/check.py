@@ -25,9 +25,10 @@ from bouclier.config.schema import ScorerConfig, SuiteConfig
 from bouclier.data import Case, Dataset, load_cases
 from bouclier.errors import ConfigError, DataError, Problem, UsageError
 from bouclier.gate.code_scan import code_scan_criterion, run_code_scan
+from bouclier.gate.fairness import ConsistencyData, GroupedData, consistency, fairness_criteria, group_summaries
 from bouclier.gate.judge import JudgeOptions, MetricData, adjust, judge_criterion, overall
-from bouclier.gate.result import (CaseRegression, MetricSummary, ModelInfo, RunResult,
-                                  SuiteResult)
+from bouclier.gate.result import (CaseRegression, CriterionResult, GroupSummary, MetricSummary, ModelInfo,
+                                  RunResult, SuiteResult)
 from bouclier.runner import Response, ResponseCache, RunOptions, run_model
 from bouclier.scoring import Scorer, build_scorer
 
@@ -208,7 +209,7 @@ async def execute(plan: Plan, *, use_cache: bool = True,
     return result, records
 
 
-def _metric_data(sp: SuitePlan, records: list[CaseRecord]) -> list[MetricData]:
+def _metric_data(sp: SuitePlan, records: list[CaseRecord], clusters: tuple | None = None) -> list[MetricData]:
     out = []
     for sc, scorer in sp.scorers:
         arrays = {role: np.array([r.scores[role][sc.metric] for r in records], dtype=float) for role in ROLES}
@@ -216,7 +217,8 @@ def _metric_data(sp: SuitePlan, records: list[CaseRecord]) -> list[MetricData]:
             sp.config.name, sc.metric, scorer.binary, arrays["baseline"], arrays["candidate"],
             higher_is_better=getattr(scorer, "higher_is_better", True),
             case_ids=tuple(r.case.id for r in records),
-            candidate_details=tuple(r.details.get("candidate", {}).get(sc.metric) for r in records)))
+            candidate_details=tuple(r.details.get("candidate", {}).get(sc.metric) for r in records),
+            clusters=clusters))
     return out
 
 
@@ -257,33 +259,19 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
     options = JudgeOptions(confidence=cfg.run.confidence, seed=cfg.run.seed,
                            n_resamples=cfg.run.bootstrap_resamples,
                            multiple_testing=cfg.policy.multiple_testing)
-    suites, criteria, regressions = [], [], []
+    suites, criteria, regressions, inconsistent = [], [], [], []
     for sp in plan.suites:
         recs = [r for r in records if r.suite == sp.config.name]
-        data = _metric_data(sp, recs)
-        by_name = {md.name: md for md in data}
-        for c in sp.config.criteria:
-            try:
-                criteria.append(judge_criterion(c, by_name[c.metric], options))
-            except ValueError as exc:  # e.g. NaN scores from a user scorer
-                raise UsageError(problems=[Problem(f"cannot judge metric '{c.metric}': {exc}",
-                                                   key=f"suites.{sp.config.name}.criteria")]) from exc
-        found = _regressions(sp, data, recs)
+        suite, found, broken = _judge_suite(sp, recs, options, criteria)
+        suites.append(suite)
         regressions.extend(found)
-        suites.append(SuiteResult(
-            name=sp.config.name, dataset=str(sp.dataset.path), dataset_digest=sp.dataset.digest,
-            n_cases=len(recs),
-            metrics=[MetricSummary(name=md.name, binary=md.binary, n=int(md.candidate.size),
-                                   baseline_mean=float(md.baseline.mean()) if md.baseline.size else 0.0,
-                                   candidate_mean=float(md.candidate.mean()) if md.candidate.size else 0.0)
-                     for md in data],
-            errors={role: sum(not r.responses[role].ok for r in recs) for role in ROLES},
-            cached={role: sum(r.responses[role].cached for r in recs) for role in ROLES},
-            regressions_total=len(found)))
+        inconsistent.extend(broken)
     if scan is not None:
         criteria.insert(0, code_scan_criterion(scan, confidence=cfg.run.confidence))
     criteria = adjust(criteria, options)
+    _mark_groups(suites, criteria)
     verdict, reason = overall(criteria)
+    reason += _worst_group_note(suites)
     info = {role: ModelInfo(name=getattr(plan, role), adapter=cfg.models[getattr(plan, role)].adapter,
                             fingerprint=models[role].fingerprint()) for role in ROLES}
     return RunResult(
@@ -293,7 +281,70 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
         verdict=verdict, reason=reason, baseline=info["baseline"], candidate=info["candidate"],
         confidence=cfg.run.confidence, multiple_testing=cfg.policy.multiple_testing,
         inconclusive_policy=cfg.policy.inconclusive, suites=suites, criteria=criteria,
-        regressions=regressions[:MAX_REGRESSIONS])
+        regressions=regressions[:MAX_REGRESSIONS], inconsistent_sets=inconsistent)
+
+
+def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
+                 criteria: list[CriterionResult]):
+    """Judge one suite's criteria (appended to ``criteria``); return its summary, its
+    regressed cases and the parallel sets the candidate answers inconsistently."""
+    cfg = sp.config
+    parallel = tuple(str(r.case.fields.get(cfg.parallel_by)) for r in recs) if cfg.parallel_by else None
+    data = _metric_data(sp, recs, clusters=parallel)
+    by_name = {md.name: md for md in data}
+    for c in cfg.criteria:
+        try:
+            criteria.append(judge_criterion(c, by_name[c.metric], options))
+        except ValueError as exc:  # e.g. NaN scores from a user scorer
+            raise UsageError(problems=[Problem(f"cannot judge metric '{c.metric}': {exc}",
+                                               key=f"suites.{cfg.name}.criteria")]) from exc
+    groups: list[GroupSummary] = []
+    summary, broken = None, []
+    if cfg.group_by:
+        labels = tuple(r.case.group or "" for r in recs)
+        for md in data:
+            groups.extend(group_summaries(GroupedData(md, labels, parallel), cfg.fairness, options))
+        fair = cfg.fairness
+        if fair is not None:
+            md = by_name[fair.metric or data[0].name]
+            criteria.extend(fairness_criteria(GroupedData(md, labels, parallel), fair, options))
+            if parallel is not None:
+                outputs = {role: tuple(r.responses[role].output for r in recs) for role in ROLES}
+                correct = {"baseline": md.baseline, "candidate": md.candidate} if md.binary else None
+                summary, found, broken = consistency(
+                    ConsistencyData(cfg.name, parallel, labels, outputs, correct), fair, options)
+                criteria.extend(found)
+    found = _regressions(sp, data, recs)
+    suite = SuiteResult(
+        name=cfg.name, dataset=str(sp.dataset.path), dataset_digest=sp.dataset.digest, n_cases=len(recs),
+        metrics=[MetricSummary(name=md.name, binary=md.binary, n=int(md.candidate.size),
+                               baseline_mean=float(md.baseline.mean()) if md.baseline.size else 0.0,
+                               candidate_mean=float(md.candidate.mean()) if md.candidate.size else 0.0)
+                 for md in data],
+        errors={role: sum(not r.responses[role].ok for r in recs) for role in ROLES},
+        cached={role: sum(r.responses[role].cached for r in recs) for role in ROLES},
+        regressions_total=len(found), group_by=cfg.group_by, groups=groups, consistency=summary)
+    return suite, found, broken
+
+
+def _mark_groups(suites: list[SuiteResult], criteria: list[CriterionResult]) -> None:
+    """Copy each per-group non-inferiority verdict (after Holm) onto its group row."""
+    verdicts = {(c.suite, c.metric, c.group): c.verdict for c in criteria if c.kind == "per_group_non_inferiority"}
+    for suite in suites:
+        for g in suite.groups:
+            g.verdict = verdicts.get((suite.name, g.metric, g.group))
+
+
+def _worst_group_note(suites: list[SuiteResult]) -> str:
+    notes = []
+    for suite in suites:
+        if suite.groups:
+            worst = suite.groups[0]
+            scale = 100 if 0 <= worst.candidate_mean <= 1 and 0 <= worst.baseline_mean <= 1 else 1
+            unit = " points" if scale == 100 else ""
+            notes.append(f"{suite.name}: worst {suite.group_by or 'group'} '{worst.group}' "
+                         f"({worst.metric} {worst.difference * scale:+.1f}{unit})")
+    return ("; " + "; ".join(notes)) if notes else ""
 
 
 def run_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: str | None = None,

@@ -166,6 +166,44 @@ CriterionConfig = Annotated[
 ]
 
 
+# --------------------------------------------------------------------------- fairness
+
+
+class ParityRatio(Strict):
+    """Worst group / best group of the candidate (four-fifths convention), on its interval."""
+
+    warn: float = Field(0.90, gt=0, le=1, description="Below this the report warns.")
+    fail: float = Field(0.80, gt=0, le=1, description="Clearly below this the gate fails.")
+
+
+class GroupNonInferiority(Strict):
+    """No group may lose more than ``margin`` against the baseline (Holm across groups)."""
+
+    margin: float = Field(0.05, ge=0)
+
+
+class Consistency(Strict):
+    """Cross-lingual consistency over parallel sets (cases sharing ``parallel_by``)."""
+
+    margin: float | None = Field(0.05, ge=0, description="Non-inferiority margin vs the baseline.")
+    min: float | None = Field(None, ge=0, le=1, description="Absolute floor for the candidate.")
+
+
+class FairnessConfig(Strict):
+    """Per-group criteria; groups come from the suite's ``group_by`` (typically ``lang``).
+    Set a criterion to null to switch it off."""
+
+    metric: str | None = Field(None, description="Metric judged per group (default: the suite's first scorer).")
+    reference: str | None = Field("en", description="Reference group for max_gap_to_reference.")
+    parity_ratio: ParityRatio | None = Field(default_factory=ParityRatio)
+    max_gap_to_reference: float | None = Field(
+        0.10, ge=0, description="Largest allowed gap of a group below the reference group (0.10 = 10 points).")
+    per_group_non_inferiority: GroupNonInferiority | None = Field(default_factory=GroupNonInferiority)
+    min_cases_per_group: int = Field(30, ge=1, description="Fewer cases make a group's criteria INCONCLUSIVE.")
+    consistency: Consistency | None = Field(
+        default_factory=Consistency, description="Needs the suite's parallel_by.")
+
+
 # --------------------------------------------------------------------------- suites
 
 
@@ -176,6 +214,9 @@ class SuiteConfig(Strict):
     expected: str | None = Field(None, description="Row field holding the reference answer.")
     id_field: str | None = Field(None, description="Row field with a stable case id (default: content hash).")
     group_by: str | None = Field(None, description="Row field to group results by (e.g. 'lang').")
+    parallel_by: str | None = Field(
+        None, description="Row field linking translations of the same request (e.g. 'parallel_id').")
+    fairness: FairnessConfig | None = Field(None, description="Per-group criteria (needs group_by).")
     system: str | None = Field(None, description="System prompt for this suite (overrides the model's).")
     scorers: list[ScorerConfig] = Field(..., min_length=1)
     criteria: list[CriterionConfig] = Field(default_factory=list)
@@ -194,6 +235,12 @@ class SuiteConfig(Strict):
     @model_validator(mode="after")
     def _criteria_name_metrics(self) -> "SuiteConfig":
         metrics = {s.metric for s in self.scorers}
+        if self.fairness is not None:
+            if self.group_by is None:
+                raise ValueError("fairness needs group_by (the row field naming each case's group, e.g. lang)")
+            if self.fairness.metric is not None and self.fairness.metric not in metrics:
+                raise ValueError(f"fairness.metric '{self.fairness.metric}' {REFERENCE_MARK} this suite's metrics "
+                                 f"(known: {', '.join(sorted(metrics))})")
         for i, c in enumerate(self.criteria):
             if c.metric not in metrics:
                 raise ValueError(

@@ -62,7 +62,8 @@ def load_cases(suite: SuiteConfig, *, base_dir: Path, enrich: Enrich | None = No
     problems: list[Problem] = []
     cases: list[Case] = []
     seen: dict[str, int] = {}
-    columns = [("expected", suite.expected), ("id_field", suite.id_field), ("group_by", suite.group_by)]
+    columns = [("expected", suite.expected), ("id_field", suite.id_field), ("group_by", suite.group_by),
+               ("parallel_by", suite.parallel_by)]
     system_template = suite.system if suite.system and template_fields(suite.system) else None
     for label, template in (("input", suite.input), ("system", system_template or "")):
         columns += [(f"{label} template field", f.split(".")[0]) for f in sorted(template_fields(template))

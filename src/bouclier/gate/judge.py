@@ -34,6 +34,7 @@ class MetricData:
     higher_is_better: bool = True
     case_ids: tuple[str, ...] = ()
     candidate_details: tuple[str | None, ...] = ()  # redacted findings (leak scorers)
+    clusters: tuple[str, ...] | None = None  # parallel sets: resampled whole
 
     @property
     def in_unit_interval(self) -> bool:
@@ -97,7 +98,8 @@ def judge_criterion(c: CriterionConfig, data: MetricData, options: JudgeOptions)
         cmp = stats.compare_paired(baseline=data.baseline, candidate=data.candidate,
                                    threshold=threshold, higher_is_better=higher,
                                    confidence=options.confidence, seed=options.seed,
-                                   n_resamples=options.n_resamples, binary=data.binary)
+                                   n_resamples=options.n_resamples, binary=data.binary,
+                                   clusters=data.clusters)
         diff = cmp.estimate
         lo, hi = cmp.interval.low, cmp.interval.high
         verdict = _decide(cmp, options)

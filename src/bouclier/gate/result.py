@@ -83,6 +83,40 @@ class CaseRegression(_Model):
     candidate_error: str | None = None
 
 
+class GroupSummary(_Model):
+    """One metric of one group (e.g. a language), both models, on that group's cases."""
+
+    metric: str
+    group: str
+    n: int
+    baseline_mean: float
+    candidate_mean: float
+    difference: float
+    ci_low: float | None = Field(None, description="Interval of the paired difference.")
+    ci_high: float | None = None
+    verdict: Verdict | None = Field(None, description="Of the per-group non-inferiority criterion, if any.")
+
+
+class ConsistencySummary(_Model):
+    """Cross-lingual consistency: share of parallel sets whose normalised answers agree."""
+
+    n_sets: int
+    singletons: int = Field(0, description="Sets with a single language, ignored.")
+    baseline_consistent: float
+    candidate_consistent: float
+    baseline_consistent_correct: float | None = None
+    candidate_consistent_correct: float | None = None
+
+
+class InconsistentSet(_Model):
+    """A parallel set whose candidate answers disagree across languages."""
+
+    suite: str
+    parallel_id: str
+    baseline_consistent: bool
+    answers: dict[str, str | None] = Field(description="Candidate answer per group.")
+
+
 class SuiteResult(_Model):
     name: str
     dataset: str
@@ -92,6 +126,9 @@ class SuiteResult(_Model):
     errors: dict[str, int] = Field(default_factory=dict, description="Failed calls per role.")
     cached: dict[str, int] = Field(default_factory=dict, description="Cache hits per role.")
     regressions_total: int = 0
+    group_by: str | None = None
+    groups: list[GroupSummary] = Field(default_factory=list, description="Sorted worst first.")
+    consistency: ConsistencySummary | None = None
 
 
 class RunResult(_Model):
@@ -112,6 +149,7 @@ class RunResult(_Model):
     suites: list[SuiteResult]
     criteria: list[CriterionResult]
     regressions: list[CaseRegression] = Field(default_factory=list)
+    inconsistent_sets: list[InconsistentSet] = Field(default_factory=list)
 
     def exit_code(self) -> int:
         """0 pass, 1 fail, 3 inconclusive (or 0/1 when the policy maps it)."""

@@ -16,6 +16,12 @@ from bouclier.stats.comparison import (
     family_outcomes,
     paired_difference_interval,
 )
+from bouclier.stats.groups import (
+    GroupDifferenceComparison,
+    GroupRatioComparison,
+    compare_group_ratio,
+    compare_independent_difference,
+)
 from bouclier.stats.interval import Interval
 from bouclier.stats.multiplicity import holm
 from bouclier.stats.paired_proportions import mcnemar_exact, newcombe_paired_interval
@@ -34,7 +40,11 @@ __all__ = [
     "RankComparison",
     "ThresholdComparison",
     "bootstrap_quantile_ratio",
+    "GroupDifferenceComparison",
+    "GroupRatioComparison",
     "cases_for_effect",
+    "compare_group_ratio",
+    "compare_independent_difference",
     "cases_needed",
     "compare_paired",
     "compare_quantile_ratio",
