@@ -156,7 +156,10 @@ def _score(plan: SuitePlan, record: CaseRecord) -> None:
             if not response.ok:  # a failed call counts as a wrong answer
                 scores[sc.metric] = 0.0
                 continue
-            reference = record.case.fields.get(sc.field) if sc.field else record.case.expected
+            if sc.field:
+                reference = record.case.fields.get(sc.field)
+            else:
+                reference = record.case.expected if getattr(scorer, "needs_reference", True) else None
             try:
                 scores[sc.metric] = float(scorer.score(response.output, record.case, reference))
                 explain = getattr(scorer, "explain", None)

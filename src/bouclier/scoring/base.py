@@ -50,6 +50,7 @@ def scorer_names() -> list[str]:
 
 def _load_builtins() -> None:
     import bouclier.scoring.builtin  # noqa: F401  (registers on import)
+    import bouclier.scoring.language  # noqa: F401
     import bouclier.scoring.leaks  # noqa: F401
 
 
