@@ -26,6 +26,15 @@ def _register() -> None:
     from bouclier.cli import gate as _gate
 
     _gate.register(app)
+    from bouclier.cli import db as _db
+
+    _db.register(app)
+    from bouclier.cli import registry as _registry
+
+    _registry.register(app)
+    from bouclier.cli import audit as _audit
+
+    _audit.register(app)
 
 
 _register()

@@ -24,7 +24,7 @@ from bouclier.registry.exceptions import (
 from bouclier.registry.identity import actor, source_commit
 from bouclier.registry.provenance import artifact_digests, public_spec
 from bouclier.registry.schema_version import NewerDatabaseError, SchemaState
-from bouclier.registry.store import Registry, open_registry
+from bouclier.registry.store import Registry, database_schema, migrate_database, open_registry
 from bouclier.registry.tables import STAGES, VERDICTS
 from bouclier.registry.values import (
     AliasChange,
@@ -42,5 +42,5 @@ __all__ = [
     "DatabaseUnavailable", "GateRunInfo", "ModelOverview", "ModelSummary", "NewerDatabaseError",
     "PromotionInfo", "PromotionRefused", "Registry", "RegistryError", "SchemaState",
     "UnknownModel", "UnknownVersion", "VersionInfo", "actor", "artifact_digests",
-    "open_registry", "public_spec", "source_commit",
+    "database_schema", "migrate_database", "open_registry", "public_spec", "source_commit",
 ]

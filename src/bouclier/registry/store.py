@@ -18,7 +18,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bouclier.audit.chain import append
 from bouclier.errors import UsageError
 from bouclier.registry import lookup
 from bouclier.registry.database import (
@@ -88,6 +87,31 @@ def open_registry(
     return Registry(engine)
 
 
+def database_schema(url: str | None = None, *, root: Path = Path(".bouclier")) -> SchemaState:
+    """The schema revision of the database (changes nothing, but creates the SQLite file)."""
+    parsed = resolve_url(url, root=root)
+    engine = create_registry_engine(parsed)
+    try:
+        check_reachable(engine)
+        return schema_state(engine, where=describe(parsed))
+    finally:
+        engine.dispose()
+
+
+def migrate_database(
+    url: str | None = None, *, root: Path = Path(".bouclier")
+) -> tuple[SchemaState, SchemaState]:
+    """Create the database if needed and migrate it to the latest schema: (before, after)."""
+    parsed = resolve_url(url, root=root)
+    engine = create_registry_engine(parsed)
+    try:
+        check_reachable(engine)
+        before = schema_state(engine, where=describe(parsed))
+        return before, upgrade(engine, where=describe(parsed))
+    finally:
+        engine.dispose()
+
+
 class Registry:
     """Models, versions, aliases, gate runs, approvals and promotions, with their audit trail."""
 
@@ -136,6 +160,9 @@ class Registry:
             raise
 
     def audit(self, s: Session, kind: str, model: str | None, actor: str, **payload: Any) -> None:
+        """Append an audit event in the current write transaction."""
+        from bouclier.audit.chain import append  # audit builds on the registry's tables
+
         append(s, kind=kind, actor=actor, model=model, payload=payload)
 
     # ------------------------------------------------------------------ versions
