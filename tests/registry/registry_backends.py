@@ -39,7 +39,8 @@ def db_url(request, tmp_path):
     try:
         yield postgres_schema_url(base, schema)
     finally:
-        with admin.connect() as conn:
+        with admin.connect() as conn:  # fail, rather than hang, if a test leaked a connection
+            conn.execute(text("SET lock_timeout = '20s'"))
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
