@@ -101,8 +101,8 @@ def _classify_link(conn, seq: int, stored_prev: str, self_ok: bool) -> BrokenLin
     if self_ok:
         return BrokenLink(
             seq - 1, "modified",
-            f"event seq {seq - 1} was modified (and rehashed): event seq {seq} still links "
-            "to its original hash",
+            f"event seq {seq - 1} was modified (and rehashed), or event seq {seq} was forged: "
+            f"event seq {seq} links to a hash that no event has",
         )
     return BrokenLink(
         seq, "deleted",
