@@ -10,9 +10,9 @@ Events are appended by the registry in the same transaction as the change they r
 
 from bouclier.audit.chain import AuditEvent, append, canonical_json
 from bouclier.audit.trail import export, iter_events, log
-from bouclier.audit.verification import BrokenLink, ChainReport, verify
+from bouclier.audit.verification import BrokenLink, ChainBroken, ChainReport, verify
 
 __all__ = [
-    "AuditEvent", "BrokenLink", "ChainReport", "append", "canonical_json",
+    "AuditEvent", "BrokenLink", "ChainBroken", "ChainReport", "append", "canonical_json",
     "export", "iter_events", "log", "verify",
 ]

@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 
 from bouclier.audit.chain import GENESIS, audit_key, event_document, link_hash
+from bouclier.errors import BouclierError
 from bouclier.registry.tables import AuditEventRow
 
 _COLUMNS = (
     AuditEventRow.seq, AuditEventRow.ts, AuditEventRow.actor, AuditEventRow.kind,
     AuditEventRow.model, AuditEventRow.payload, AuditEventRow.prev_hash, AuditEventRow.hash,
 )
+
+
+class ChainBroken(BouclierError):
+    """The audit chain does not verify (exit 1): the message names the first broken link."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ def _open(db: str | None):
 @audit_app.command("verify")
 def verify_cmd(db: Optional[str] = DB_OPTION) -> None:
     """Check every link of the chain; exit 1 and name the first broken link if any."""
-    from bouclier.audit import verify
+    from bouclier.audit import ChainBroken, verify
 
     with _open(db) as reg:
         report = verify(reg)
@@ -33,10 +33,8 @@ def verify_cmd(db: Optional[str] = DB_OPTION) -> None:
         err_console.print(f"audit chain OK: {report.events} event(s), {mode}, head {report.head_hash[:16]}",
                           highlight=False)
         return
-    err_console.print(f"[bold red]audit chain BROKEN[/] at event seq {report.broken.seq} "
-                      f"({report.broken.problem}): {report.broken.message}; "
-                      f"{report.events} event(s) before it verified", highlight=False)
-    raise typer.Exit(1)
+    raise ChainBroken(f"audit chain BROKEN at event seq {report.broken.seq} ({report.broken.problem}): "
+                      f"{report.broken.message}; {report.events} event(s) before it verified")
 
 
 _FILTERS = dict(

@@ -93,6 +93,8 @@ def show_cmd(model: str, db: Optional[str] = DB_OPTION,
             last = (f"{r.verdict} vs {r.baseline or '-'} ({r.run_id}, {_when(r.created_at)})"
                     if r else "no gate run recorded")
             out.append(f"  {c.version.label:<20} {c.version.stage:<9} {last}")
+        if o.pending > len(o.candidates):
+            out.append(f"  ... and {o.pending - len(o.candidates)} older pending version(s)")
     if o.deprecated:
         items = [v.label + (f" (retire after {v.retire_after})" if v.retire_after else "") for v in o.deprecated[:6]]
         more = f" +{len(o.deprecated) - 6}" if len(o.deprecated) > 6 else ""

@@ -32,6 +32,8 @@ def show(registry, model: str) -> ModelOverview:
                                      VersionRow.stage.in_(("candidate", "canary")))
             .order_by(VersionRow.id.desc()).limit(MAX_CANDIDATES)
         ).scalars().all()
+        pending_total = s.execute(select(func.count()).where(
+            VersionRow.model_id == m.id, VersionRow.stage.in_(("candidate", "canary")))).scalar_one()
         candidates = []
         for v in pending:
             run = latest_run(s, candidate_id=v.id)
@@ -53,5 +55,5 @@ def show(registry, model: str) -> ModelOverview:
             candidates=candidates,
             deprecated=[lookup.version_info(v, model) for v in deprecated],
             aliases=registry._aliases(s, m),
-            versions=n, retired=retired,
+            versions=n, retired=retired, pending=pending_total,
         )

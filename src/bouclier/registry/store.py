@@ -29,7 +29,7 @@ from bouclier.registry.database import (
     driver_message,
     resolve_url,
 )
-from bouclier.registry.exceptions import RegistryError
+from bouclier.registry.exceptions import AliasLoop, RegistryError
 from bouclier.registry.identity import actor as current_actor
 from bouclier.registry.provenance import public_spec
 from bouclier.registry.schema_version import SchemaState, schema_state, upgrade
@@ -274,6 +274,8 @@ class Registry:
             version_id, target_alias = None, None
             if target.startswith("alias:"):
                 target_alias = target[len("alias:"):]
+                if target_alias == alias:
+                    raise AliasLoop(f"{model}: alias loop {alias} -> {alias}; point it at a version")
                 if lookup.alias_row(s, m, target_alias) is None:
                     raise lookup.unknown_version(s, m, target_alias)
             else:

@@ -102,6 +102,7 @@ class ModelOverview:
     aliases: list[AliasInfo]
     versions: int
     retired: int
+    pending: int  # candidates and canaries; ``candidates`` holds the most recent few
 
 
 @dataclass(frozen=True)
