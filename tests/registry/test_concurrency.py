@@ -59,3 +59,21 @@ def test_concurrent_writers_never_lose_rows_or_fork_the_chain(registry, db_url):
     report = verify(registry)
     assert report.ok, report.broken
     assert report.events == events
+
+
+def _open_and_register(url: str, worker: int) -> str:
+    from bouclier.registry import open_registry
+
+    with open_registry(url) as reg:
+        return reg.register_model_version("m", f"v{worker}").label
+
+
+def test_processes_creating_the_database_at_once_migrate_it_once(db_url):
+    ctx = mp.get_context("fork")
+    with ctx.Pool(4) as pool:
+        labels = pool.starmap(_open_and_register, [(db_url, w) for w in range(4)])
+    from bouclier.registry import open_registry
+
+    with open_registry(db_url) as reg:
+        assert sorted(v.label for v in reg.list_versions("m")) == sorted(labels)
+        assert reg.schema().up_to_date and verify(reg).events == 5

@@ -94,7 +94,9 @@ def upgrade(engine: Engine, *, revision: str = "head", where: str = "database") 
     from alembic import command
 
     schema_state(engine, where=where)  # refuses a newer database before touching it
-    with engine.begin() as conn:
+    # Under the registry's write lock, so processes opening a new database at once migrate
+    # it once (alembic reads the revision again inside the locked transaction).
+    with engine.execution_options(bouclier_write=True).begin() as conn:
         command.upgrade(_config(conn), revision)
     return schema_state(engine, where=where)
 
@@ -104,6 +106,6 @@ def downgrade(engine: Engine, *, revision: str, where: str = "database") -> Sche
     from alembic import command
 
     schema_state(engine, where=where)
-    with engine.begin() as conn:
+    with engine.execution_options(bouclier_write=True).begin() as conn:
         command.downgrade(_config(conn), revision)
     return schema_state(engine, where=where)
