@@ -17,7 +17,7 @@ def print_error(exc: BouclierError) -> None:
     if isinstance(exc, UsageError) and problems:
         err_console.print(f"[bold red]error:[/] {len(problems)} problem(s)", highlight=False)
         for p in problems:
-            err_console.print(f"  - {p}", highlight=False, markup=False)
+            err_console.print(f"  - {p}", highlight=False, markup=False, soft_wrap=True)
     else:
         err_console.print(f"[bold red]error:[/] ", end="", highlight=False)
-        err_console.print(str(exc), highlight=False, markup=False)
+        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)

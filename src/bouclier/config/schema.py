@@ -272,6 +272,9 @@ class PolicyConfig(Strict):
         "inconclusive", description="What an INCONCLUSIVE verdict exits as (3, 0 or 1)."
     )
     multiple_testing: Literal["holm", "none"] = "holm"
+    required_approvals: int = Field(
+        0, ge=0, description="Distinct approvers a version needs before promotion to production."
+    )
 
 
 class CodeScanConfig(Strict):

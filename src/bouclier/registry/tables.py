@@ -1,0 +1,198 @@
+"""The registry's tables (SQLAlchemy 2 declarative models).
+
+The schema is owned by the Alembic migrations in ``migrations/versions``; a test fails when
+these models and the migrations drift apart. Every timestamp is stored in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STAGES = ("candidate", "canary", "production", "deprecated", "retired")
+VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ModelRow(Base):
+    __tablename__ = "model"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class VersionRow(Base):
+    __tablename__ = "model_version"
+    __table_args__ = (UniqueConstraint("model_id", "label", name="uq_model_version_model_label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(20))
+    stage_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    retire_after: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    adapter_spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    artifacts: Mapped[dict[str, str]] = mapped_column(JSON)
+    git_commit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
+
+
+class AliasRow(Base):
+    __tablename__ = "alias"
+    __table_args__ = (UniqueConstraint("model_id", "name", name="uq_alias_model_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Exactly one of the two targets is set: a version, or another alias of the same model.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("model_version.id"), nullable=True)
+    target_alias: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class AliasHistoryRow(Base):
+    __tablename__ = "alias_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model.id"), index=True)
+    alias: Mapped[str] = mapped_column(String(100))
+    old_target: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    new_target: Mapped[str | None] = mapped_column(String(200), nullable=True)  # None: removed
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GateRunRow(Base):
+    __tablename__ = "gate_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(100), unique=True)
+    schema_version: Mapped[str] = mapped_column(String(20))
+    config_digest: Mapped[str] = mapped_column(String(100), index=True)
+    dataset_digests: Mapped[dict[str, str]] = mapped_column(JSON)
+    result_json: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(20))
+    baseline_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_version.id"), nullable=True, index=True
+    )
+    candidate_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class ApprovalRow(Base):
+    __tablename__ = "approval"
+    __table_args__ = (
+        UniqueConstraint("version_id", "stage", "approver", name="uq_approval_version_stage_approver"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    approver: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OverrideRow(Base):
+    __tablename__ = "override"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    refused_because: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PromotionRow(Base):
+    """One stage change of a version and the evidence it rested on."""
+
+    __tablename__ = "promotion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"), index=True)
+    from_stage: Mapped[str] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    replaced_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_version.id"), nullable=True
+    )
+    gate_run_id: Mapped[int | None] = mapped_column(ForeignKey("gate_run.id"), nullable=True)
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("override.id"), nullable=True)
+    approvers: Mapped[list[str]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RolloutRow(Base):
+    """A progressive rollout; driven by the rollout controller (state persisted per step)."""
+
+    __tablename__ = "rollout"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model.id"), index=True)
+    stable_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"))
+    canary_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"))
+    state: Mapped[str] = mapped_column(String(30))
+    step: Mapped[int] = mapped_column(Integer)
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEventRow(Base):
+    """One link of the hash chain. ``seq`` is assigned under the append lock, never by the
+    database, so that a gap means a deleted event."""
+
+    __tablename__ = "audit_event"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,1 @@
+from registry_backends import clean_environment, db_url, registry  # noqa: F401  (fixtures)
