@@ -57,25 +57,32 @@ def check(
         "(default .bouclier/runs/<timestamp>)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Call the models even for cached answers."),
     as_json: bool = typer.Option(False, "--json", help="Print result.json to stdout."),
+    record: bool = typer.Option(False, "--record", help="Store the run in the registry, linked to both versions."),
+    db: Optional[str] = typer.Option(None, "--db", envvar="BOUCLIER_DATABASE_URL",
+                                     help="Registry database URL (default: SQLite in .bouclier/)."),
 ) -> None:
     """Evaluate candidate vs baseline on the same cases and decide PASS / FAIL / INCONCLUSIVE.
 
     Exit codes: 0 pass, 1 fail, 2 usage or configuration error, 3 inconclusive (see
-    policy.inconclusive), 4 models unreachable beyond the error budget.
+    policy.inconclusive), 4 models unreachable beyond the error budget. A --baseline or
+    --candidate that is not one of models: is a registry alias or version (e.g. production).
     """
-    from bouclier.check import case_rows, run_check
+    from bouclier.check import case_rows
     from bouclier.config import load_config
+    from bouclier.release import check_release
     from bouclier.reports import render_terminal, write_run
 
     loaded = load_config(config)
-    result, records = run_check(loaded, baseline=baseline, candidate=candidate,
-                                use_cache=not no_cache, progress=_progress_factory())
+    result, records, run_id = check_release(loaded, baseline=baseline, candidate=candidate, record=record,
+                                            database_url=db, use_cache=not no_cache, progress=_progress_factory())
     if output_dir is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         output_dir = loaded.base_dir / loaded.config.run.cache_dir / "runs" / stamp
     paths = write_run(result, output_dir, cases=case_rows(records))
     render_terminal(result, err_console)
     err_console.print(f"reports: {paths['json'].parent}", highlight=False)
+    if run_id:
+        err_console.print(f"recorded in the registry as gate run {run_id}", highlight=False)
     if as_json:
         sys.stdout.write(paths["json"].read_text(encoding="utf-8"))
     raise typer.Exit(result.exit_code())

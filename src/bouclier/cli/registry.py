@@ -204,15 +204,25 @@ def promote_cmd(
         help="Digest of the current bouclier.yaml (config_digest in result.json)."),
     override: bool = typer.Option(False, "--override", help="Promote without the gate evidence (needs --reason)."),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why the gate is overridden (recorded)."),
-    required_approvals: int = typer.Option(
-        0, "--required-approvals", envvar="BOUCLIER_REQUIRED_APPROVALS", min=0,
-        help="Distinct approvers the policy requires (policy.required_approvals)."),
+    required_approvals: Optional[int] = typer.Option(
+        None, "--required-approvals", envvar="BOUCLIER_REQUIRED_APPROVALS", min=0,
+        help="Distinct approvers the policy requires (default: policy.required_approvals of --config)."),
+    config: Path = typer.Option(Path("bouclier.yaml"), "--config", "-c",
+                                help="bouclier.yaml whose digest and policy apply (when it exists)."),
     actor: Optional[str] = ACTOR_OPTION,
     db: Optional[str] = DB_OPTION,
 ) -> None:
     """Promote a version; production needs a recorded PASS against production (exit 1 if refused)."""
     if override and not (reason and reason.strip()):
         raise UsageError('--override needs --reason "why the gate is overridden" (recorded in the audit trail)')
+    if config.exists() and (config_digest is None or required_approvals is None):
+        from bouclier.config import load_config
+
+        loaded = load_config(config)
+        config_digest = config_digest or loaded.digest
+        if required_approvals is None:
+            required_approvals = loaded.config.policy.required_approvals
+    required_approvals = required_approvals or 0
     with _open(db) as reg:
         p = reg.promote(model, version, to=to, config_digest=config_digest, override=override,
                         reason=reason, actor=actor, required_approvals=required_approvals)

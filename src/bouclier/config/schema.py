@@ -23,6 +23,8 @@ class Strict(BaseModel):
 
 
 class _ModelBase(Strict):
+    version: str | None = Field(
+        None, description="Version label of this model in the registry (with the top-level registry: key).")
     system: str | None = Field(None, description="System prompt sent with every request.")
     params: dict[str, Any] = Field(
         default_factory=dict,
@@ -285,6 +287,13 @@ class CodeScanConfig(Strict):
     max_file_size: int = Field(10 * 1024 * 1024, ge=1)
 
 
+class RegistryLink(Strict):
+    """Which registry model this gate is about: ``--baseline production`` then resolves the
+    alias to a registered version (and its adapter spec), ``--record`` stores the run."""
+
+    model: str = Field(..., description="Model name in the registry.")
+
+
 class Config(Strict):
     version: Literal[1] = CONFIG_VERSION
     models: dict[str, ModelConfig] = Field(..., min_length=1)
@@ -294,6 +303,7 @@ class Config(Strict):
     run: RunConfig = Field(default_factory=RunConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     code_scan: CodeScanConfig | None = Field(None, description="Fail the gate on secrets or unsafe artifacts.")
+    registry: RegistryLink | None = Field(None, description="Link the gate to a registry model.")
 
     @model_validator(mode="after")
     def _check_refs(self) -> "Config":
