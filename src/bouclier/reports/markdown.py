@@ -47,6 +47,28 @@ def render_markdown(result: RunResult, *, limit: int = GITHUB_COMMENT_LIMIT,
     if errors:
         lines += ["", "Failed calls (counted as wrong answers): " + "; ".join(
             f"{name}: baseline {e.get('baseline', 0)}, candidate {e.get('candidate', 0)}" for name, e in errors)]
+    for suite in result.suites:
+        if suite.groups:
+            lines += ["", f"### {suite.name}: per {suite.group_by or 'group'} (worst first)", "",
+                      f"| {suite.group_by or 'group'} | metric | baseline | candidate | diff | CI | n | |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for g in suite.groups:
+                ci = "–" if g.ci_low is None else f"[{g.ci_low:+.3f}, {g.ci_high:+.3f}]"
+                icon = _ICON[g.verdict] if g.verdict else ""
+                lines.append(f"| {_cell(g.group)} | {_cell(g.metric)} | {g.baseline_mean:.3f} | "
+                             f"{g.candidate_mean:.3f} | {g.difference:+.3f} | {ci} | {g.n} | {icon} |")
+            c = suite.consistency
+            if c is not None:
+                lines += ["", f"Cross-lingual consistency: {c.candidate_consistent:.0%} of {c.n_sets} parallel "
+                              f"sets answered alike in every {suite.group_by or 'group'} "
+                              f"(baseline {c.baseline_consistent:.0%})."]
+    if result.inconsistent_sets:
+        lines += ["", f"<details><summary>Parallel sets answered inconsistently by the candidate "
+                      f"({len(result.inconsistent_sets)} shown)</summary>", ""]
+        for s in result.inconsistent_sets[:10]:
+            answers = ", ".join(f"{g}: `{_cell(_short(a, 40))}`" for g, a in s.answers.items())
+            lines.append(f"- `{_cell(s.parallel_id)}`{' (newly broken)' if s.baseline_consistent else ''}: {answers}")
+        lines += ["", "</details>"]
     head = "\n".join(lines) + "\n"
     total = sum(s.regressions_total for s in result.suites)
     if not result.regressions:

@@ -26,6 +26,9 @@ def render_terminal(result: RunResult, console: Console) -> None:
         table.add_row(Text(c.verdict.value, style=_STYLE[c.verdict]), c.suite, c.name,
                       _num(c.baseline_value), _num(c.candidate_value), diff, ci, str(c.n))
     console.print(table)
+    for suite in result.suites:
+        if suite.groups:
+            render_groups(suite, console)
     for c in result.criteria:
         if c.verdict is not Verdict.PASS:
             console.print(Text(f"  {c.verdict.value}: {c.suite}/{c.name}: {c.reason}", style=_STYLE[c.verdict]))
@@ -35,3 +38,20 @@ def render_terminal(result: RunResult, console: Console) -> None:
                           f"candidate {s.errors.get('candidate', 0)}")
     console.print(Text.assemble(("verdict: ", "bold"), (result.verdict.value, _STYLE[result.verdict]),
                                 (f" — {result.reason}", "")))
+
+
+def render_groups(suite, console: Console) -> None:
+    """Per-group table (e.g. per language), worst first."""
+    table = Table(title=f"{suite.name}: per {suite.group_by or 'group'}, worst first", title_justify="left")
+    for col in (suite.group_by or "group", "metric", "baseline", "candidate", "diff", "CI of diff", "n", "verdict"):
+        table.add_column(col)
+    for g in suite.groups:
+        ci = "–" if g.ci_low is None else f"[{g.ci_low:+.3f}, {g.ci_high:+.3f}]"
+        verdict = Text(g.verdict.value, style=_STYLE[g.verdict]) if g.verdict else Text("–")
+        table.add_row(g.group, g.metric, f"{g.baseline_mean:.3f}", f"{g.candidate_mean:.3f}",
+                      f"{g.difference:+.3f}", ci, str(g.n), verdict)
+    console.print(table)
+    c = suite.consistency
+    if c is not None:
+        console.print(f"  cross-lingual consistency: {c.candidate_consistent:.0%} of {c.n_sets} parallel sets "
+                      f"(baseline {c.baseline_consistent:.0%})")
