@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("starlette")
 
 from bouclier.testing.smollm2_server import create_app  # noqa: E402
-from tests.fixtures.servers import serve  # noqa: E402
+from tests.servers.fixtures import serve_app as serve  # noqa: E402
 from tests.fixtures.vulnerable_model import REFUSAL, VulnerableModel  # noqa: E402
 
 
