@@ -118,7 +118,7 @@ def _card(c: CriterionResult) -> str:
             estimate = c.difference if paired else c.candidate_value
             if estimate is not None:
                 strip = interval_strip(
-                    title=f"{c.name}: interval against the bound", estimate=estimate, low=c.ci_low,
+                    title=f"{c.suite}: {c.name}: interval against the bound", estimate=estimate, low=c.ci_low,
                     high=c.ci_high, threshold=c.threshold, higher_is_better=_higher_is_better(c), fmt=f)
         if c.threshold is not None:
             rows.append(("bound", (show_d if paired else show)(c.threshold)))

@@ -12,10 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from html import escape
-from itertools import count
+import hashlib
 from typing import Callable
 
-_ids = count(1)
+
+
+def _uid(prefix: str, *parts: object) -> str:
+    """A stable element id (same input, same page: re-rendering a run is reproducible)."""
+    return prefix + hashlib.sha1("\x00".join(map(str, parts)).encode()).hexdigest()[:10]
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def grouped_bars(*, title: str, description: str, categories: list[str], series:
                  fmt: Callable[[float], str], unit_interval: bool) -> str:
     """Horizontal grouped bars (one row per category, one bar per series) with interval
     whiskers. Horizontal so that long group names and many groups stay readable on a phone."""
-    uid = f"chart{next(_ids)}"
+    uid = _uid("chart", title, description)
     top = max((p.high if p.high is not None else p.value) for s in series for p in s.points
               if math.isfinite(p.value)) if any(math.isfinite(p.value) for s in series for p in s.points) else 1.0
     xmax = 1.0 if unit_interval else _nice_max(top)
@@ -112,7 +116,7 @@ def interval_strip(*, title: str, estimate: float, low: float, high: float, thre
                    higher_is_better: bool, fmt: Callable[[float], str]) -> str:
     """One interval on a line, with the criterion's bound and its bad side shaded: the
     picture of the decision rule (PASS when the whole interval is on the good side)."""
-    uid = f"strip{next(_ids)}"
+    uid = _uid("strip", title, estimate, low, high, threshold)
     values = [low, high, estimate] + ([threshold] if threshold is not None else [])
     lo_v, hi_v = min(values), max(values)
     span = (hi_v - lo_v) or max(abs(hi_v), 1e-9)
