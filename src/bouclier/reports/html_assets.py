@@ -55,7 +55,7 @@ footer{max-width:1100px;margin:0 auto;padding:16px;color:var(--muted);font-size:
 @media (max-width:640px){.verdict{font-size:1.6rem}.io{grid-template-columns:1fr}.cards{grid-template-columns:1fr}
 .filter input{min-width:0;flex-basis:100%}}
 @media print{body{font-size:11pt}.banner,.badge,svg rect{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.filter input{border-color:var(--line)}pre{max-height:none;overflow:visible}
+.filter{display:none}pre{max-height:none;overflow:visible}
 main{max-width:none}a{color:inherit}h2{break-after:avoid}}
 """
 
