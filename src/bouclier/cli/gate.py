@@ -53,7 +53,7 @@ def check(
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Model name to use as baseline."),
     candidate: Optional[str] = typer.Option(None, "--candidate", help="Model name to use as candidate."),
     output_dir: Optional[Path] = typer.Option(
-        None, "--output-dir", "-o", help="Where to write result.json, report.md, junit.xml, cases.jsonl "
+        None, "--output-dir", "-o", help="Where to write result.json, report.md, report.html, junit.xml, cases.jsonl "
         "(default .bouclier/runs/<timestamp>)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Call the models even for cached answers."),
     as_json: bool = typer.Option(False, "--json", help="Print result.json to stdout."),

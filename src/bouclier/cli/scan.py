@@ -18,6 +18,7 @@ class ScanFormat(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    codequality = "codequality"
 
 
 def _parse_size(value: str) -> int:
@@ -38,7 +39,7 @@ def _parse_size(value: str) -> int:
 
 def scan_command(
     paths: list[Path] = typer.Argument(..., help="Files or directories to scan."),
-    format: ScanFormat = typer.Option(ScanFormat.text, "--format", "-f", help="Output format."),
+    format: ScanFormat = typer.Option(ScanFormat.text, "--format", "-f", help="Output format (codequality: GitLab code quality JSON)."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     baseline: Path | None = typer.Option(None, "--baseline", help="Baseline file of accepted findings."),
     write_baseline_to: Path | None = typer.Option(
@@ -48,7 +49,7 @@ def scan_command(
 ) -> None:
     """Scan code, configuration and model artifacts for secrets and unsafe pickles."""
     from bouclier.cli.output import err_console
-    from bouclier.scan import render_json, render_sarif, render_text, scan_paths, write_baseline
+    from bouclier.scan import render_codequality, render_json, render_sarif, render_text, scan_paths, write_baseline
 
     limit = _parse_size(max_file_size)
     progress_cb = None
@@ -74,7 +75,8 @@ def scan_command(
         n = write_baseline(write_baseline_to, report.findings + report.baselined)
         err_console.print(f"wrote {n} fingerprint(s) to {write_baseline_to}", highlight=False)
         raise typer.Exit(0)
-    rendered = {ScanFormat.text: render_text, ScanFormat.json: render_json, ScanFormat.sarif: render_sarif}[format](report)
+    rendered = {ScanFormat.text: render_text, ScanFormat.json: render_json, ScanFormat.sarif: render_sarif,
+                ScanFormat.codequality: render_codequality}[format](report)
     if output is not None:
         try:
             output.write_text(rendered, encoding="utf-8")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bouclier.errors import Problem, UsageError
 
@@ -160,6 +160,21 @@ class RunResult(_Model):
         return {"pass": 0, "fail": 1}.get(self.inconclusive_policy, 3)
 
 
+OLDEST_SCHEMA_VERSION = 1
+# MIGRATIONS[v] turns a schema-v document into a schema-(v+1) one; a change of a field's
+# meaning bumps SCHEMA_VERSION and adds its step here, so every older run stays readable.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a result document from its ``schema_version`` up to :data:`SCHEMA_VERSION`."""
+    version = data["schema_version"]
+    while version < SCHEMA_VERSION:
+        data = {**MIGRATIONS[version](dict(data)), "schema_version": version + 1}
+        version += 1
+    return data
+
+
 def load_result(path: Path) -> RunResult:
     """Read a ``result.json`` (or the one in a run directory)."""
     if path.is_dir():
@@ -170,15 +185,29 @@ def load_result(path: Path) -> RunResult:
         raise UsageError(problems=[Problem("no result.json here", file=str(path),
                                            hint="pass a run directory written by `bouclier check`")]) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(problems=[Problem(f"corrupt result.json: {exc}", file=str(path))]) from None
+        raise UsageError(problems=[Problem(f"corrupt result.json: {exc}", file=str(path),
+                                           hint="re-render from a complete run, or re-run `bouclier check`")]) from None
+    except OSError as exc:
+        raise UsageError(problems=[Problem(f"cannot read result.json ({exc.strerror})", file=str(path))]) from None
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise UsageError(problems=[Problem("missing schema_version: not a bouclier result", file=str(path))])
     if version > SCHEMA_VERSION:
+        writer = data.get("bouclier_version")
         raise UsageError(problems=[Problem(
-            f"written by a newer bouclier (schema {version}; this one reads up to {SCHEMA_VERSION})",
-            file=str(path), hint="upgrade bouclier")])
+            f"written by a newer bouclier{f' ({writer})' if isinstance(writer, str) else ''}: schema {version}, "
+            f"this one reads schemas {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION}",
+            file=str(path), key="schema_version", hint=f"upgrade bouclier to read schema {version}")])
+    if version < OLDEST_SCHEMA_VERSION:
+        raise UsageError(problems=[Problem(
+            f"schema {version} is older than any this bouclier can migrate "
+            f"(it reads schemas {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION})",
+            file=str(path), key="schema_version", hint="re-run `bouclier check` to write a current result")])
+    data = migrate(data)
     try:
         return RunResult.model_validate(data)
-    except Exception as exc:
-        raise UsageError(problems=[Problem(f"invalid result.json: {exc}", file=str(path))]) from None
+    except ValidationError as exc:
+        raise UsageError(problems=[
+            Problem(f"invalid result.json: {err['msg']}", file=str(path),
+                    key=".".join(str(p) for p in err["loc"]) or None)
+            for err in exc.errors()[:5]]) from None

@@ -141,3 +141,24 @@ def render_sarif(report: ScanReport) -> str:
         ],
     }
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+
+
+_CODEQUALITY_SEVERITY = {"critical": "blocker", "high": "critical", "medium": "major", "low": "minor", "info": "info"}
+
+
+def render_codequality(report: ScanReport) -> str:
+    """GitLab code quality (Code Climate JSON subset): one issue per new finding, shown in
+    the merge request's code-quality widget."""
+    issues = []
+    for f in report.findings:
+        loc = f.location
+        issues.append({
+            "description": f"{f.message} [{f.redacted}]",
+            "check_name": f.rule_id,
+            "fingerprint": f.fingerprint,
+            "severity": _CODEQUALITY_SEVERITY[f.severity],
+            "categories": ["Security"],
+            "location": {"path": loc.path if loc is not None and loc.path else "<text>",
+                         "lines": {"begin": loc.line if loc is not None and loc.line else 1}},
+        })
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
