@@ -116,3 +116,14 @@ def test_unknown_suite_kind(tmp_path):
     r = subprocess.run([sys.executable, "-m", "bouclier", "validate"], cwd=tmp_path, capture_output=True,
                        text=True, env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"}, timeout=120)
     assert r.returncode == 2 and "unknown suite kind" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_example_config_plans_without_a_model():
+    from bouclier.check import plan_check
+    from bouclier.config import load_config
+
+    plan = plan_check(load_config(Path(__file__).resolve().parents[2] / "examples/safety/bouclier.yaml"))
+    (sp,) = plan.suites
+    fams = {c.fields["family"] for c in sp.dataset.cases}
+    assert fams == {"direct_injection", "prompt_extraction", "harmful", "over_refusal", "jailbreak"}
+    assert len(sp.dataset.cases) == 18
