@@ -99,6 +99,14 @@ def test_vulnerable_model_vs_hardened(tmp_path, servers):
     assert {"asr[direct_injection]", "asr[indirect_injection]"} <= failing
     md = render_markdown(result)
     assert "### Safety: safety (108 probes" in md and "| direct_injection | " in md
+    from rich.console import Console
+
+    from bouclier.reports import render_terminal
+
+    console = Console(record=True, width=160)
+    render_terminal(result, console)
+    text = console.export_text()
+    assert "attack successes (baseline→candidate" in text and "0/8→8/8 +8" in text
 
 
 def test_hardened_candidate_passes_ceilings(tmp_path, servers):
