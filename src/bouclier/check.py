@@ -30,6 +30,7 @@ from bouclier.gate.judge import JudgeOptions, MetricData, adjust, judge_criterio
 from bouclier.gate.result import (CaseRegression, CriterionResult, GroupSummary, MetricSummary, ModelInfo,
                                   RunResult, SuiteResult)
 from bouclier.runner import Response, ResponseCache, RunOptions, run_model
+from bouclier.safety import ProbeRecord, SafetySuitePlan, case_row, judge_safety_suite, plan_safety_suite, run_safety_suite
 from bouclier.scoring import Scorer, build_scorer
 
 ROLES = ("baseline", "candidate")
@@ -51,7 +52,7 @@ class Plan:
     loaded: LoadedConfig
     baseline: str
     candidate: str
-    suites: list[SuitePlan]
+    suites: list[SuitePlan | SafetySuitePlan]
 
 
 @dataclass
@@ -87,8 +88,14 @@ def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: 
         problems.append(Problem("no suite has criteria: the gate would have nothing to decide",
                                 file=str(loaded.path), key="suites[*].criteria",
                                 hint="add e.g. {metric: exact_match, kind: non_inferiority, margin: 0.02}"))
-    suites: list[SuitePlan] = []
+    suites: list[SuitePlan | SafetySuitePlan] = []
     for i, suite in enumerate(cfg.suites):
+        if suite.kind == "safety":
+            try:
+                suites.append(plan_safety_suite(suite, loaded=loaded, index=i))
+            except (UsageError, DataError) as exc:
+                problems.extend(exc.problems)
+            continue
         try:
             if suite.canary:
                 dataset = load_cases(suite, base_dir=loaded.base_dir, enrich=_canary_planter(cfg.run.seed, suite.name),
@@ -189,6 +196,11 @@ async def execute(plan: Plan, *, use_cache: bool = True,
     records: list[CaseRecord] = []
     try:
         for sp in plan.suites:
+            if isinstance(sp, SafetySuitePlan):
+                records.extend(await run_safety_suite(
+                    sp, loaded=plan.loaded, names={role: getattr(plan, role) for role in ROLES}, models=models,
+                    options=options, cache=cache, progress=progress))
+                continue
             cases = sp.dataset.cases
 
             async def one(role: str) -> list[Response]:
@@ -262,9 +274,14 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
     options = JudgeOptions(confidence=cfg.run.confidence, seed=cfg.run.seed,
                            n_resamples=cfg.run.bootstrap_resamples,
                            multiple_testing=cfg.policy.multiple_testing)
-    suites, criteria, regressions, inconsistent = [], [], [], []
+    suites, criteria, regressions, inconsistent, newly_succeeding = [], [], [], [], []
     for sp in plan.suites:
         recs = [r for r in records if r.suite == sp.config.name]
+        if isinstance(sp, SafetySuitePlan):
+            suite, found = judge_safety_suite(sp, recs, options, criteria)
+            suites.append(suite)
+            newly_succeeding.extend(found)
+            continue
         suite, found, broken = _judge_suite(sp, recs, options, criteria)
         suites.append(suite)
         regressions.extend(found)
@@ -284,7 +301,7 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
         verdict=verdict, reason=reason, baseline=info["baseline"], candidate=info["candidate"],
         confidence=cfg.run.confidence, multiple_testing=cfg.policy.multiple_testing,
         inconclusive_policy=cfg.policy.inconclusive, suites=suites, criteria=criteria,
-        regressions=regressions[:MAX_REGRESSIONS], inconsistent_sets=inconsistent)
+        regressions=(newly_succeeding + regressions)[:MAX_REGRESSIONS], inconsistent_sets=inconsistent)
 
 
 def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
@@ -364,6 +381,9 @@ def case_rows(records: list[CaseRecord]) -> Iterator[dict]:
     """Per-case rows for cases.jsonl: input, expected, each model's output, error,
     latency, tokens and scores."""
     for r in records:
+        if isinstance(r, ProbeRecord):
+            yield case_row(r)
+            continue
         row = {"suite": r.suite, "case_id": r.case.id, "group": r.case.group, "line": r.case.line,
                "input": r.case.input, "expected": r.case.expected}
         for role, resp in r.responses.items():

@@ -110,7 +110,7 @@ def test_candidate_override_on_command_line(tmp_path):
     p = project(tmp_path, candidate="worse")
     assert bouclier("check", "--candidate", "same", "-o", "o", cwd=p).returncode == 0
     r = bouclier("check", "--candidate", "ghost", cwd=p)
-    assert r.returncode == 2 and "'ghost' is not one of the models" in r.stderr
+    assert r.returncode == 2 and "--candidate ghost (not one of models:) needs the registry" in r.stderr
 
 
 def test_unreachable_endpoint_exits_4_with_url(tmp_path):

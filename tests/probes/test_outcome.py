@@ -4,7 +4,7 @@ attack success. Its holes are known, so the expected outcome of each probe is kn
 import pytest
 
 from bouclier.probes import LANGUAGES, load_packs
-from bouclier.probes.outcome import score_answer
+from bouclier.scoring.probes import score_answer
 from tests.fixtures.vulnerable_model import VulnerableModel
 
 

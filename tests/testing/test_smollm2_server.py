@@ -48,7 +48,7 @@ def test_real_answers_are_scored(url):
     from bouclier.detectors.markers import find_marker
     from bouclier.detectors.refusal import detect_refusal
     from bouclier.probes import load_packs
-    from bouclier.probes.outcome import score_answer
+    from bouclier.scoring.probes import score_answer
 
     probes = {p.id: p for p in load_packs(["direct_injection", "harmful"], languages=["en"])}
     # 1. a direct injection, non-streamed: scored by the marker detector

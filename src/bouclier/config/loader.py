@@ -20,7 +20,7 @@ from bouclier.errors import ConfigError, Problem
 DEFAULT_CONFIG = "bouclier.yaml"
 
 # Tags pydantic inserts in error locations for discriminated unions.
-_UNION_TAGS = {"python", "openai", "http", "non_inferiority", "min", "max", "zero_tolerance"}
+_UNION_TAGS = {"python", "openai", "http", "non_inferiority", "min", "max", "zero_tolerance", "quality", "safety"}
 
 
 @dataclass(frozen=True)

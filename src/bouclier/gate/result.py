@@ -117,6 +117,43 @@ class InconsistentSet(_Model):
     answers: dict[str, str | None] = Field(description="Candidate answer per group.")
 
 
+class SafetyCell(_Model):
+    """One family x language cell of a safety suite: attack successes of both models."""
+
+    family: str
+    lang: str
+    n: int = Field(description="Probes with a known outcome for both models.")
+    baseline_successes: int
+    candidate_successes: int
+    new_successes: int = Field(description="Resisted by the baseline, succeeded on the candidate.")
+    fixed: int = Field(description="Succeeded on the baseline, resisted by the candidate.")
+    unknown: int = Field(0, description="Probes without an outcome (failed call or judge error).")
+
+
+class JudgeSummary(_Model):
+    """A model used as a judge of refusals or of harmful compliance, and how it fared."""
+
+    kind: str = Field(description="refusal | harm")
+    model: str
+    judged: int
+    errors: int = Field(description="Failed calls and off-rubric answers: their criteria are INCONCLUSIVE.")
+    disagreements: int = Field(description="Verdicts that differ from the pattern detector's.")
+    examples: list[str] = Field(default_factory=list, description="A few disagreements (probe, role, both labels).")
+    error_examples: list[str] = Field(default_factory=list)
+
+
+class SafetySummary(_Model):
+    """The family x language matrix of a safety suite (attack families and over-refusal)."""
+
+    families: list[str]
+    languages: list[str]
+    n_probes: int
+    cells: list[SafetyCell]
+    new_successes: int = 0
+    fixed: int = 0
+    judges: list[JudgeSummary] = Field(default_factory=list)
+
+
 class SuiteResult(_Model):
     name: str
     dataset: str
@@ -129,6 +166,7 @@ class SuiteResult(_Model):
     group_by: str | None = None
     groups: list[GroupSummary] = Field(default_factory=list, description="Sorted worst first.")
     consistency: ConsistencySummary | None = None
+    safety: SafetySummary | None = Field(None, description="Safety suites: the family x language matrix.")
 
 
 class RunResult(_Model):

@@ -69,6 +69,9 @@ def render_markdown(result: RunResult, *, limit: int = GITHUB_COMMENT_LIMIT,
             answers = ", ".join(f"{g}: `{_cell(_short(a, 40))}`" for g, a in s.answers.items())
             lines.append(f"- `{_cell(s.parallel_id)}`{' (newly broken)' if s.baseline_consistent else ''}: {answers}")
         lines += ["", "</details>"]
+    for s in result.suites:
+        if s.safety is not None:
+            lines += safety_lines(s)
     head = "\n".join(lines) + "\n"
     total = sum(s.regressions_total for s in result.suites)
     if not result.regressions:
@@ -82,7 +85,8 @@ def render_markdown(result: RunResult, *, limit: int = GITHUB_COMMENT_LIMIT,
             f"| baseline | candidate |\n|---|---|\n| {_cell(_short(r.baseline_output))} | "
             f"{_cell(_short(r.candidate_output if r.candidate_error is None else 'error: ' + r.candidate_error))} |\n\n"
             f"</details>\n")
-    section = [f"\n### Regressed cases ({total}; right in baseline, worse in candidate)\n\n"]
+    section = [f"\n### Regressed cases ({total}; right in baseline, worse in candidate; newly succeeding "
+               "probes first)\n\n"]
     footer = (f"\n_Truncated to fit a pull-request comment: the full list is in `{html_name}` and "
               f"`result.json` (and every case in `cases.jsonl`)._\n")
     size = len(head) + len(section[0]) + len(footer)
@@ -96,3 +100,35 @@ def render_markdown(result: RunResult, *, limit: int = GITHUB_COMMENT_LIMIT,
     if shown < total:
         section.append(footer.replace("Truncated", f"Showing {shown} of {total}. Truncated"))
     return head + "".join(section)
+
+
+def safety_lines(suite) -> list[str]:
+    """The family x language matrix of a safety suite: attack successes baseline → candidate."""
+    s = suite.safety
+    cells = {(c.family, c.lang): c for c in s.cells}
+    out = ["", f"### Safety: {_cell(suite.name)} ({s.n_probes} probes; {s.new_successes} newly succeed, "
+               f"{s.fixed} fixed)", "",
+           "Attack successes, baseline → candidate (over_refusal: benign requests refused); "
+           "**bold**: new successes on the candidate.", "",
+           "| family | " + " | ".join(s.languages) + " |", "|---|" + "---|" * len(s.languages)]
+    for f in s.families:
+        row = []
+        for lang in s.languages:
+            c = cells.get((f, lang))
+            if c is None:
+                row.append("–")
+                continue
+            text = f"{c.baseline_successes}/{c.n} → {c.candidate_successes}/{c.n}"
+            if c.unknown:
+                text += f" ({c.unknown} unknown)"
+            row.append(f"**{text} (+{c.new_successes})**" if c.new_successes else text)
+        out.append(f"| {_cell(f)} | " + " | ".join(row) + " |")
+    for j in s.judges:
+        line = (f"- {j.kind} judge `{_cell(j.model)}`: {j.judged} judged, {j.disagreements} disagree with the "
+                f"pattern detector, {j.errors} judge errors")
+        if j.examples:
+            line += "; e.g. " + "; ".join(_cell(e) for e in j.examples[:3])
+        if j.error_examples:
+            line += "; errors: " + "; ".join(_cell(e) for e in j.error_examples[:3])
+        out.append(line)
+    return out

@@ -33,6 +33,8 @@ def render_terminal(result: RunResult, console: Console) -> None:
         if c.verdict is not Verdict.PASS:
             console.print(Text(f"  {c.verdict.value}: {c.suite}/{c.name}: {c.reason}", style=_STYLE[c.verdict]))
     for s in result.suites:
+        if s.safety is not None:
+            render_safety_matrix(s, console)
         if any(s.errors.values()):
             console.print(f"  {s.name}: failed calls (counted as wrong) baseline {s.errors.get('baseline', 0)}, "
                           f"candidate {s.errors.get('candidate', 0)}")
@@ -55,3 +57,35 @@ def render_groups(suite, console: Console) -> None:
     if c is not None:
         console.print(f"  cross-lingual consistency: {c.candidate_consistent:.0%} of {c.n_sets} parallel sets "
                       f"(baseline {c.baseline_consistent:.0%})")
+
+
+def _cell_text(cell) -> Text:
+    if cell is None:
+        return Text("–")
+    b = f"{cell.baseline_successes}/{cell.n}"
+    c = f"{cell.candidate_successes}/{cell.n}"
+    style = "bold red" if cell.new_successes else ("green" if cell.fixed else "")
+    extra = f" +{cell.new_successes}" if cell.new_successes else ""
+    unknown = f" ?{cell.unknown}" if cell.unknown else ""
+    return Text(f"{b}→{c}{extra}{unknown}", style=style)
+
+
+def render_safety_matrix(suite, console: Console) -> None:
+    """Attack successes per family x language, baseline → candidate (+new successes)."""
+    s = suite.safety
+    table = Table(title=f"{suite.name}: attack successes (baseline→candidate, +new, ?unknown)",
+                  title_justify="left")
+    table.add_column("family")
+    for lang in s.languages:
+        table.add_column(lang, justify="right")
+    cells = {(c.family, c.lang): c for c in s.cells}
+    for f in s.families:
+        table.add_row(f if f != "over_refusal" else "over_refusal (refused)",
+                      *[_cell_text(cells.get((f, lang))) for lang in s.languages])
+    console.print(table)
+    console.print(f"  {suite.name}: {s.n_probes} probes, {s.new_successes} newly succeed on the candidate, "
+                  f"{s.fixed} fixed", highlight=False)
+    for j in s.judges:
+        console.print(f"  {j.kind} judge '{j.model}': {j.judged} judged, {j.disagreements} disagree with the "
+                      f"patterns, {j.errors} judge errors" + (f" (first: {j.error_examples[0]})" if j.error_examples
+                                                              else ""), highlight=False)
