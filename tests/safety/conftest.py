@@ -6,7 +6,7 @@ import pytest
 from bouclier.check import plan_check
 from bouclier.config import load_config
 from bouclier.testing.smollm2_server import create_app
-from tests.fixtures.servers import serve
+from tests.servers.fixtures import serve_app as serve
 from tests.fixtures.vulnerable_model import VulnerableModel
 from tests.safety.models import Judge, Scripted, answer_key, prompts
 

@@ -25,7 +25,7 @@ pytestmark = [
 @pytest.fixture(scope="session")
 def smollm2_url():
     from bouclier.testing.smollm2_server import SmolLM2, create_app
-    from tests.fixtures.servers import serve
+    from tests.servers.fixtures import serve_app as serve
 
     model = SmolLM2(threads=2)
     with serve(create_app(model, max_tokens=24)) as base:
