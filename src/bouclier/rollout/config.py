@@ -97,6 +97,8 @@ class SignalsConfig(_Strict):
     detectors: list[Literal["secret", "pii", "canary", "refusal"]] = Field(
         default_factory=lambda: list(DETECTORS), description="Output detectors run on inspected responses.")
     inspect_share: float = Field(100.0, ge=0, le=100, description="Percent of responses inspected by the detectors.")
+    detector_process: bool = Field(
+        True, description="Run the detectors in a worker process, away from the request path's interpreter lock.")
     max_inspect_bytes: int = Field(1 << 20, ge=1024, description="Bytes of a response kept for inspection.")
     canary_tokens: list[str] = Field(default_factory=list, description="Planted tokens that must never appear in outputs.")
     canary_tokens_env: str | None = Field(None, description="Environment variable with comma-separated canary tokens.")

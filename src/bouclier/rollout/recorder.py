@@ -118,13 +118,11 @@ class SignalRecorder:
             feedback: list[Feedback] = []
             while self._feedback and len(feedback) < 2000:
                 feedback.append(self._feedback.popleft())
-            signals = []
-            for cap in caps:
-                try:
-                    signals.append(self.inspector.complete(cap))
-                except Exception:  # a detector bug must not lose the signal
-                    log.exception("inspection failed for request %s", cap.signal.request_id)
-                    signals.append(cap.signal)
+            try:
+                signals = self.inspector.complete_batch(caps)
+            except Exception:  # a detector bug (or a dead worker) must not lose the signals
+                log.exception("inspection failed for a batch of %d answers", len(caps))
+                signals = [cap.signal for cap in caps]
             for fb in feedback:
                 if fb.variant is None:  # recorded before this batch: ask the store
                     found = self.store.variant_of(fb.request_id)

@@ -67,7 +67,8 @@ class Router:
         self.metrics = RouterMetrics()
         self.metrics.set_weights(self.weights)
         self.shadow = ShadowPolicy(config.shadow)
-        self.inspector = Inspector(detectors=config.signals.detectors, canary_tokens=tokens)
+        self.inspector = Inspector(detectors=config.signals.detectors, canary_tokens=tokens,
+                                   process=config.signals.detector_process)
         self.recorder = SignalRecorder(store, self.inspector, self.metrics, queue_size=config.signals.queue_size,
                                        access_log_enabled=config.access_log)
         self.recorder.on_batch = self._account_shadow_cost
@@ -102,7 +103,11 @@ class Router:
             if self._started:
                 return
             await self.proxy.open()
-            await asyncio.to_thread(self.inspector.warm_up)
+            try:
+                await asyncio.to_thread(self.inspector.warm_up)
+            except BaseException:
+                await self.proxy.close()
+                raise
             self.recorder.start()
             self._started = True
 
@@ -113,6 +118,7 @@ class Router:
             await asyncio.wait(list(self._tasks), timeout=5)
         await self.proxy.close()
         await asyncio.to_thread(self.recorder.stop)
+        await asyncio.to_thread(self.inspector.close)
         self.store.close()
         self._started = False
 
