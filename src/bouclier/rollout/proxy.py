@@ -225,7 +225,7 @@ class ProxyPath:
         except asyncio.TimeoutError as exc:
             raise UpstreamFailure("timeout", f"no answer within {up.config.timeout_s:g} s") from exc
         except aiohttp.ClientResponseError as exc:  # the upstream's answer is not valid HTTP
-            raise UpstreamFailure("invalid_response", f"malformed HTTP answer ({exc.message})") from exc
+            raise UpstreamFailure("invalid_response", "malformed HTTP answer (" + " ".join(str(exc.message).split())[:160] + ")") from exc
         except _CONNECTION_ERRORS as exc:
             raise UpstreamFailure("error", f"{type(exc).__name__}: {exc}"[:200]) from exc
 

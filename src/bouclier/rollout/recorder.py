@@ -34,6 +34,8 @@ class SignalRecorder:
         self.metrics = metrics
         self.queue_size = queue_size
         self.dropped = 0
+        self._submitted = 0  # captures + feedback accepted (event-loop side)
+        self._processed = 0  # captures + feedback handled by the writer thread
         self._dropped_reported = 0
         self.written = 0
         self.write_errors = 0
@@ -66,6 +68,7 @@ class SignalRecorder:
             self.dropped += 1
             return
         self._queue.append(cap)
+        self._submitted += 1
         s = cap.signal
         if s.kind == "primary":
             recent = self._recent
@@ -78,20 +81,22 @@ class SignalRecorder:
             self.dropped += 1
             return
         self._feedback.append(fb)
+        self._submitted += 1
 
     def recent_variant(self, request_id: str) -> str | None:
         return self._recent.get(request_id)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far is written (tests, shutdown)."""
+        target = self._submitted
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self._queue and not self._feedback and self._idle.is_set():
-                return True
-            self._idle.clear()
+        while self._processed < target:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                return False
             self._wake.set()
-            self._idle.wait(0.05)
-        return False
+            self._idle.wait(0.02)
+            self._idle.clear()
+        return True
 
     def stop(self, timeout: float = 10.0) -> None:
         self.flush(timeout)
@@ -151,3 +156,4 @@ class SignalRecorder:
                 self._dropped_reported = self.dropped
             if self.on_batch is not None:
                 self.on_batch(signals)
+            self._processed += len(caps) + len(feedback)
