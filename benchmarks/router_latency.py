@@ -5,11 +5,12 @@
 Processes (all on 127.0.0.1): a fast upstream (aiohttp.web, a fixed chat-completion JSON,
 listening on two ports: stable and canary), the router (``bouclier router``, 95/5 weights
 keyed on X-User-Id, signals written to SQLite, detectors on 10% of answers in their worker
-process), nginx as the equivalent weighted proxy (``split_clients`` on the same header,
+process), a minimal aiohttp proxy under the same uvicorn (the stack's floor: no
+assignment, signals or limits), nginx as the equivalent weighted proxy (``split_clients`` on the same header,
 95%/5%, keep-alive upstreams, one worker) when installed, and the load generator: a
 separate process sending an open-loop load at a fixed rate (aiohttp, keep-alive).
 
-For each rate and round, the three targets (direct, router, nginx) run in a shuffled order
+For each rate and round, the targets (direct, router, minimal, nginx) run in a shuffled order
 for ``--seconds`` each; the added latency is the target's p50/p99 minus the direct p50/p99 of
 the same round, and the medians over rounds are printed. CPU per 1,000 requests is the
 proxy process's CPU time (``/proc``; for nginx its worker) over the requests it served. The
@@ -79,6 +80,38 @@ def run_upstream(ports: list[int]) -> None:
         await asyncio.Event().wait()
 
     _run(main())
+
+
+def run_minimal(port: int, upstream: int) -> None:
+    """The floor of the stack: a bare ASGI app forwarding with aiohttp under the same uvicorn
+    settings, without assignment, signals, detectors or limits."""
+    import aiohttp
+    import uvicorn
+    from yarl import URL
+
+    session: list[aiohttp.ClientSession] = []
+    base = f"http://127.0.0.1:{upstream}"
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        if not session:
+            session.append(aiohttp.ClientSession(auto_decompress=False))
+        body, more = b"", True
+        while more:
+            m = await receive()
+            body += m.get("body", b"")
+            more = m.get("more_body", False)
+        headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k not in (b"host", b"content-length")]
+        async with session[0].request(scope["method"], URL(base + scope["path"], encoded=True), headers=headers,
+                                      data=body) as r:
+            data = await r.read()
+            await send({"type": "http.response.start", "status": r.status,
+                        "headers": [(k, v) for k, v in r.raw_headers if k.lower() not in (b"connection", b"transfer-encoding")]})
+            await send({"type": "http.response.body", "body": data})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", lifespan="off",
+                access_log=False, proxy_headers=False, server_header=False, date_header=False, log_level="warning")
 
 
 def run_load(url: str, rate: float, seconds: float, concurrency: int, out: str) -> None:
@@ -237,7 +270,7 @@ def quantile(xs: list[float], q: float) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--role", default="main", choices=["main", "upstream", "load"])
+    ap.add_argument("--role", default="main", choices=["main", "upstream", "load", "minimal"])
     ap.add_argument("--ports", default="")
     ap.add_argument("--url", default="")
     ap.add_argument("--rate", type=float, default=0)
@@ -251,9 +284,12 @@ def main() -> None:
         return run_upstream([int(p) for p in a.ports.split(",")])
     if a.role == "load":
         return run_load(a.url, a.rate, a.seconds, a.concurrency, a.out)
+    if a.role == "minimal":
+        ports = [int(p) for p in a.ports.split(",")]
+        return run_minimal(ports[0], ports[1])
 
     tmp = Path(tempfile.mkdtemp(prefix="bouclier-router-bench-"))
-    stable, canary, rport, nport = free_port(), free_port(), free_port(), free_port()
+    stable, canary, rport, nport, mport = free_port(), free_port(), free_port(), free_port(), free_port()
     procs: list[subprocess.Popen] = []
     try:
         procs.append(spawn([sys.executable, __file__, "--role", "upstream", "--ports", f"{stable},{canary}"],
@@ -261,9 +297,12 @@ def main() -> None:
         router = spawn([sys.executable, "-m", "bouclier", "router", "--config", str(router_conf(tmp, rport, stable, canary))],
                        tmp / "router.log", cwd=str(tmp))
         procs.append(router)
+        minimal = spawn([sys.executable, __file__, "--role", "minimal", "--ports", f"{mport},{stable}"], tmp / "minimal.log")
+        procs.append(minimal)
         targets = {"direct": f"http://127.0.0.1:{stable}/v1/chat/completions",
-                   "router": f"http://127.0.0.1:{rport}/v1/chat/completions"}
-        pids = {"router": router.pid}
+                   "router": f"http://127.0.0.1:{rport}/v1/chat/completions",
+                   "minimal": f"http://127.0.0.1:{mport}/v1/chat/completions"}
+        pids = {"router": router.pid, "minimal": minimal.pid}
         nginx_bin = shutil.which("nginx") or (shutil.which("nginx", path="/usr/sbin:/sbin"))
         if nginx_bin:
             for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -280,7 +319,8 @@ def main() -> None:
             workers = subprocess.run(["pgrep", "-P", str(procs[-1].pid)], capture_output=True, text=True).stdout.split()
             pids["nginx"] = int(workers[0])
         print(f"machine: {os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().machine}, Python "
-              f"{sys.version.split()[0]}; {a.seconds:g} s per cell, {a.rounds} rounds", file=sys.stderr)
+              f"{sys.version.split()[0]}; {a.seconds:g} s per cell, {a.rounds} rounds; load average "
+              f"{os.getloadavg()[0]:.1f} (other jobs on the machine)", file=sys.stderr)
         results: dict = {}
         rng = random.Random(0)
         for rate in [float(r) for r in a.rates.split(",")]:
@@ -311,12 +351,16 @@ def main() -> None:
             for t, m in row.items():
                 print(f"| {t} | {m['p50']:.3f} | {m['p99']:.3f} | {m.get('added_p50', 0):+.3f} | {m.get('added_p99', 0):+.3f} "
                       f"| {m['cpu_per_1k_s']:.3f} | {m['errors']} |", file=sys.stderr)
+            r, m = row["router"], row["minimal"]
+            print(f"router / minimal aiohttp proxy: CPU per request {r['cpu_per_1k_s'] / max(m['cpu_per_1k_s'], 1e-9):.2f}x",
+                  file=sys.stderr)
             if "nginx" in row:
-                print(f"router / nginx added p50: {row['router']['added_p50'] / max(row['nginx']['added_p50'], 1e-3):.1f}x, "
-                      f"added p99: {row['router']['added_p99'] / max(row['nginx']['added_p99'], 1e-3):.1f}x", file=sys.stderr)
+                r, n = row["router"], row["nginx"]
+                print(f"router / nginx: p50 {r['p50'] / n['p50']:.2f}x, p99 {r['p99'] / n['p99']:.2f}x, "
+                      f"CPU per request {r['cpu_per_1k_s'] / max(n['cpu_per_1k_s'], 1e-9):.1f}x", file=sys.stderr)
         # maximum rate: closed loop
         maxrate = {}
-        for t in [t for t in ("router", "nginx") if t in targets]:
+        for t in [t for t in ("router", "minimal", "nginx") if t in targets]:
             c0 = cpu_seconds(pids[t])
             d = load(targets[t], rate=0, seconds=a.seconds, concurrency=a.concurrency)
             cpu = cpu_seconds(pids[t]) - c0
@@ -335,11 +379,12 @@ def main() -> None:
             capture_output=True, text=True).stdout.split()
         print(f"\nrouter signals written: {signals[0]} (inspected {signals[1]}, canary {signals[2]})", file=sys.stderr)
         results["signals"] = signals
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}", file=sys.stderr)
         print(json.dumps(results, indent=1))
     finally:
         for p in reversed(procs):
             stop(p)
-        for name in ("router", "upstream", "nginx"):
+        for name in ("router", "minimal", "upstream", "nginx"):
             log = tmp / f"{name}.log"
             text = log.read_text(errors="replace") if log.exists() else ""
             if "Traceback" in text or "error" in text.lower():

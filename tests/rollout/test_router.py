@@ -242,3 +242,21 @@ def test_health_readiness_and_metrics(two_upstreams, tmp_path):
     with serve_router(router_config(dead_url(), dead_url(), tmp_path / "b")) as (url, router):
         r = httpx.get(url + "/readyz")
         assert r.status_code == 503 and "stable upstream" in r.json()["problems"][0]
+
+
+def test_shadow_can_be_switched_on_through_the_admin_api(two_upstreams, tmp_path):
+    s, c, _, canary_app = two_upstreams
+    config = router_config(s, c, tmp_path, weights={"stable": 100, "canary": 0}, shadow={"mirror_paths": [CHAT]})
+    with serve_router(config) as (url, router), httpx.Client(base_url=url) as client:
+        client.post(CHAT, json=chat("before"))
+        assert client.put("/admin/shadow", json={"share": 100}).status_code == 401
+        assert client.put("/admin/shadow", json={"share": 101}, headers=ADMIN).status_code == 400
+        assert client.put("/admin/shadow", json={"share": 100}, headers=ADMIN).json() == {"share": 100.0}
+        client.post(CHAT, json=chat("after"))
+        deadline = time.monotonic() + 10
+        while router.shadow.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [r["body"]["messages"][-1]["content"] for r in canary_app.state.requests] == ["after"]
+        router.recorder.flush()
+        assert len(router.store.window(rollout_id="test", kinds=("shadow",), epoch=0)) == 1
+        assert router.store.window(rollout_id="test", kinds=("shadow",), epoch=1) == []

@@ -11,6 +11,7 @@
 ``GET /admin/status``      weights, epoch, queue, drops, shadow, upstreams
 ``GET /admin/weights``     current weights and epoch
 ``PUT /admin/weights``     ``{"weights": {"stable": 75, "canary": 25}, "reason": "..."}``
+``PUT /admin/shadow``      ``{"share": 10}``: percent of stable's requests mirrored
 =========================  ======================================================
 
 Admin routes need ``Authorization: Bearer <token>`` where the token is the value of the
@@ -156,6 +157,21 @@ def operations_app(router: Any) -> Starlette:
             return _error(400, f"{exc} (variants: {', '.join(VARIANTS)})")
         return JSONResponse({"weights": change.weights, "epoch": change.epoch})
 
+    async def shadow(request: Request) -> Response:
+        denied = authorised(request)
+        if denied is not None:
+            return denied
+        doc, problem = await _json_body(request, _MAX_ADMIN_BYTES)
+        if problem is not None:
+            return problem
+        if not isinstance(doc, dict) or "share" not in doc:
+            return _error(400, 'expected {"share": 10} (percent of stable-served requests mirrored)')
+        try:
+            router.set_shadow_share(doc["share"])
+        except ValueError as exc:
+            return _error(400, str(exc))
+        return JSONResponse({"share": router.shadow.share})
+
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, f"no route {request.url.path}")
 
@@ -170,6 +186,7 @@ def operations_app(router: Any) -> Starlette:
             Route("/feedback/{request_id}", feedback, methods=["POST"]),
             Route("/admin/status", status, methods=["GET"]),
             Route("/admin/weights", weights, methods=["GET", "PUT"]),
+            Route("/admin/shadow", shadow, methods=["PUT"]),
         ],
         exception_handlers={404: not_found, 405: not_allowed},
     )

@@ -141,6 +141,13 @@ class Router:
                     f": {reason}" if reason else "")
         return change
 
+    def set_shadow_share(self, share: float) -> None:
+        """Mirror this percent of stable-served requests from now on (not persisted)."""
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 100:
+            raise ValueError(f"shadow share must be a number from 0 to 100, found {share!r}")
+        self.shadow.share = float(share)
+        log.warning("rollout %s: shadow share set to %g%%", self.config.rollout_id, share)
+
     def status(self) -> dict[str, Any]:
         r = self.recorder
         return {

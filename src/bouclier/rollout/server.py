@@ -29,7 +29,7 @@ def uvicorn_config(router: Any, *, host: str, port: int, log_level: str = "warni
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     return uvicorn.Config(
         router, host=host, port=port, loop=loop, http=http, lifespan="on", log_level=log_level,
-        access_log=False, server_header=False, date_header=False, timeout_graceful_shutdown=5,
+        access_log=False, proxy_headers=False, server_header=False, date_header=False, timeout_graceful_shutdown=5,
         h11_max_incomplete_event_size=router.config.limits.max_header_bytes + 1024,
     )
 

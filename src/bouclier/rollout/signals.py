@@ -111,7 +111,10 @@ class SignalStore(Protocol):
 
     def window(self, *, rollout_id: str, variant: str | None = None, since: float | None = None,
                until: float | None = None, kinds: Sequence[str] = ("primary",),
-               include_forced: bool = False) -> list[Signal]: ...
+               include_forced: bool = False, epoch: int | None = None) -> list[Signal]:
+        """Signals of a rollout, oldest first: ``ts`` in [since, until), of these kinds,
+        optionally of one weights epoch (one step of the rollout)."""
+        ...
 
     def feedback(self, *, rollout_id: str, variant: str | None = None, since: float | None = None,
                  until: float | None = None) -> list[Feedback]: ...

@@ -107,8 +107,11 @@ class SQLiteSignalStore:
 
     def window(self, *, rollout_id: str, variant: str | None = None, since: float | None = None,
                until: float | None = None, kinds: Sequence[str] = ("primary",),
-               include_forced: bool = False) -> list[Signal]:
+               include_forced: bool = False, epoch: int | None = None) -> list[Signal]:
         where, args = self._where(rollout_id, variant, since, until)
+        if epoch is not None:
+            where += " AND weights_epoch = ?"
+            args.append(epoch)
         if kinds:
             where += f" AND kind IN ({', '.join('?' for _ in kinds)})"
             args += list(kinds)
