@@ -39,18 +39,26 @@ class RouterMetrics:
         self.dropped = Counter("bouclier_router_signals_dropped", "Signals dropped because the queue was full.",
                                registry=r)
         self.queue = Gauge("bouclier_router_signal_queue", "Signals waiting to be written.", registry=r)
+        self._children: dict[tuple, Any] = {}  # labelled children, looked up once
         self.shadow_skipped = Counter("bouclier_router_shadow_skipped", "Mirrors skipped, by reason.",
                                       ["reason"], registry=r)
 
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def observe(self, s: Signal) -> None:
         v = s.variant
-        self.requests.labels(v, s.kind, s.outcome, str(s.status)).inc()
+        self._child(self.requests, v, s.kind, s.outcome, str(s.status)).inc()
         if s.kind != "primary":
             return
         if s.latency_ms is not None:
-            self.latency.labels(v).observe(s.latency_ms / 1000)
+            self._child(self.latency, v).observe(s.latency_ms / 1000)
         if s.ttft_ms is not None:
-            self.ttft.labels(v).observe(s.ttft_ms / 1000)
+            self._child(self.ttft, v).observe(s.ttft_ms / 1000)
         if s.prompt_tokens:
             self.tokens.labels(v, "prompt").inc(s.prompt_tokens)
         if s.completion_tokens:

@@ -8,6 +8,7 @@ gets its own connection; the router writes from a single background thread.
 from __future__ import annotations
 
 import json
+import operator
 import sqlite3
 import statistics
 import threading
@@ -31,6 +32,7 @@ _TYPES = {"ts": "REAL", "latency_ms": "REAL", "ttft_ms": "REAL", "cost": "REAL",
           "output_chars": "INTEGER", "weights_epoch": "INTEGER"}
 _BOOLS = {"streamed", "forced", "failed_over", "inspected", "refusal"}
 _COLUMNS = Signal.columns()
+_ROW = operator.attrgetter(*_COLUMNS)
 
 
 class SQLiteSignalStore:
@@ -89,8 +91,7 @@ class SQLiteSignalStore:
         try:
             if signals:
                 marks = ", ".join("?" for _ in _COLUMNS)
-                conn.executemany(f"INSERT INTO signals VALUES ({marks})",
-                                 [tuple(getattr(s, c) for c in _COLUMNS) for s in signals])
+                conn.executemany(f"INSERT INTO signals VALUES ({marks})", map(_ROW, signals))
             if feedback:
                 conn.executemany("INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?)",
                                  [(f.request_id, f.ts, f.value, f.rollout_id, f.variant, f.label) for f in feedback])
