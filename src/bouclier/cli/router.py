@@ -1,7 +1,8 @@
 """``bouclier router --config FILE``: serve the canary router until interrupted.
 
-Exit codes: 0 stopped cleanly, 2 bad configuration (weights not summing to 100, unknown
-variant, ...), 4 cannot listen.
+Exit codes: 2 bad configuration (weights not summing to 100, unknown variant, ...), 4
+cannot listen. SIGTERM/SIGINT stop it gracefully (signals flushed), then the process ends
+with that signal's status, as uvicorn does.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def router_command(
         f"stable {c.upstreams['stable'].url} ({router.weights['stable']:g}%), "
         f"canary {c.upstreams['canary'].url} ({router.weights['canary']:g}%); signals in {loaded.store_path}",
         highlight=False, markup=False)
-    serve_router(router, host=host, port=port)
+    try:
+        serve_router(router, host=host, port=port)
+    except KeyboardInterrupt:  # Ctrl-C, after the graceful shutdown
+        err_console.print("router stopped", highlight=False)
+        raise typer.Exit(130) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -45,9 +45,12 @@ def serve_router(router: Any, *, host: str | None = None, port: int | None = Non
     sys.setswitchinterval(0.0005)
     config = uvicorn_config(router, host=host or router.config.host, port=router.config.port if port is None else port)
     server = uvicorn.Server(config)
-    server.run()
-    if not server.started:
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits 1 when it cannot bind or start
+        if server.started:
+            raise
         from bouclier.errors import InfrastructureError
 
-        raise InfrastructureError(f"the router could not listen on {config.host}:{config.port} "
-                                  "(address in use, or not allowed)")
+        raise InfrastructureError(f"the router could not start on {config.host}:{config.port} "
+                                  "(address in use, not allowed, or a start-up failure logged above)") from exc
