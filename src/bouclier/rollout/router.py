@@ -1,0 +1,196 @@
+"""The canary router: state (weights, epoch), lifecycle, and the ASGI entry point.
+
+``Router(config)`` is an ASGI application. It dispatches ``/healthz``, ``/readyz``,
+``/metrics``, ``/feedback/{id}`` and ``/admin/...`` to a Starlette app and every other path
+to the proxy. Its ``startup()`` / ``shutdown()`` run from the ASGI lifespan (or call them
+yourself when embedding it). The controller of a rollout changes traffic with
+:meth:`Router.set_weights` in process, or ``PUT /admin/weights`` over HTTP; each change is
+persisted in the signal store with a new ``epoch`` (the analysis windows by it) and is
+restored when the router restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Coroutine
+
+from bouclier.errors import ConfigError, Problem
+from bouclier.rollout.assignment import Assigner
+from bouclier.rollout.config import LoadedRouterConfig, RouterConfig, check_weights
+from bouclier.rollout.inspection import Inspector
+from bouclier.rollout.metrics import RouterMetrics
+from bouclier.rollout.recorder import SignalRecorder
+from bouclier.rollout.shadow import ShadowPolicy
+from bouclier.rollout.signals import SignalStore, WeightChange
+
+log = logging.getLogger("bouclier.router")
+
+_OPS_EXACT = frozenset({"/healthz", "/readyz", "/metrics"})
+MIN_TOKEN_CHARS = 16
+
+
+class Router:
+    def __init__(self, config: RouterConfig | LoadedRouterConfig, *, store: SignalStore | None = None,
+                 base_dir: str | Path | None = None):
+        if isinstance(config, LoadedRouterConfig):
+            store_path = config.store_path
+            config = config.config
+        else:
+            p = Path(config.signals.store)
+            store_path = p if p.is_absolute() or base_dir is None else Path(base_dir) / p
+        self.config = config
+        self.started_at = time.time()
+        tokens = list(config.signals.canary_tokens)
+        if config.signals.canary_tokens_env:
+            tokens += [t.strip() for t in os.environ.get(config.signals.canary_tokens_env, "").split(",") if t.strip()]
+        self.admin_token = self._admin_token()
+        if store is None:
+            from bouclier.rollout.sqlite_store import SQLiteSignalStore
+
+            store = SQLiteSignalStore(store_path)
+        self.store = store
+        self.weights = dict(config.weights)
+        self.epoch = 0
+        latest = store.latest_weights(config.rollout_id)
+        if latest is not None:
+            self.weights, self.epoch = check_weights(latest.weights), latest.epoch
+            log.warning("rollout %s: resuming at weights %s (epoch %d, set %s) from the signal store",
+                        config.rollout_id, self.weights, self.epoch, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(latest.ts)))
+        else:
+            store.record_weights(WeightChange(config.rollout_id, time.time(), 0, self.weights, "configuration"))
+        self.assigner = Assigner(config.assignment, salt=config.salt, rollout_id=config.rollout_id)
+        self.metrics = RouterMetrics()
+        self.metrics.set_weights(self.weights)
+        self.shadow = ShadowPolicy(config.shadow)
+        self.inspector = Inspector(detectors=config.signals.detectors, canary_tokens=tokens,
+                                   process=config.signals.detector_process)
+        self.recorder = SignalRecorder(store, self.inspector, self.metrics, queue_size=config.signals.queue_size,
+                                       access_log_enabled=config.access_log)
+        self.recorder.on_batch = self._account_shadow_cost
+        self._weights_lock = threading.Lock()
+        self._tasks: set[asyncio.Task] = set()
+        self._started = False
+        self._startup_lock: asyncio.Lock | None = None
+        from bouclier.rollout.proxy import ProxyPath
+        from bouclier.rollout.operations import operations_app
+
+        self.proxy = ProxyPath(self)
+        self.ops = operations_app(self)
+
+    def _admin_token(self) -> str | None:
+        name = self.config.admin.token_env
+        token = os.environ.get(name)
+        if not token:
+            log.warning("admin API disabled: environment variable %s is not set", name)
+            return None
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ConfigError(problems=[Problem(
+                f"the admin token in {name} is {len(token)} characters; at least {MIN_TOKEN_CHARS} are required",
+                key="router.admin.token_env", hint=f"export {name}=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')")])
+        return token
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def startup(self) -> None:
+        if self._startup_lock is None:
+            self._startup_lock = asyncio.Lock()
+        async with self._startup_lock:
+            if self._started:
+                return
+            await self.proxy.open()
+            try:
+                await asyncio.to_thread(self.inspector.warm_up)
+            except BaseException:
+                await self.proxy.close()
+                raise
+            self.recorder.start()
+            self._started = True
+
+    async def shutdown(self) -> None:
+        if not self._started:
+            return
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+        await self.proxy.close()
+        await asyncio.to_thread(self.recorder.stop)
+        await asyncio.to_thread(self.inspector.close)
+        self.store.close()
+        self._started = False
+
+    def spawn(self, coro: Coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------------ control
+
+    def set_weights(self, weights: dict[str, float], *, reason: str = "") -> WeightChange:
+        """Change the traffic split now (validated: known variants, sum 100). Persisted."""
+        checked = check_weights(weights)
+        with self._weights_lock:
+            change = WeightChange(self.config.rollout_id, time.time(), self.epoch + 1, checked, reason[:500])
+            self.store.record_weights(change)
+            self.weights, self.epoch = checked, change.epoch
+        self.metrics.set_weights(checked)
+        log.warning("rollout %s: weights set to %s (epoch %d)%s", self.config.rollout_id, checked, change.epoch,
+                    f": {reason}" if reason else "")
+        return change
+
+    def set_shadow_share(self, share: float) -> None:
+        """Mirror this percent of stable-served requests from now on (not persisted)."""
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 100:
+            raise ValueError(f"shadow share must be a number from 0 to 100, found {share!r}")
+        self.shadow.share = float(share)
+        log.warning("rollout %s: shadow share set to %g%%", self.config.rollout_id, share)
+
+    def status(self) -> dict[str, Any]:
+        r = self.recorder
+        return {
+            "rollout_id": self.config.rollout_id,
+            "weights": self.weights,
+            "epoch": self.epoch,
+            "uptime_s": round(time.time() - self.started_at, 3),
+            "signals": {"queued": r.depth, "written": r.written, "dropped": r.dropped, "write_errors": r.write_errors},
+            "shadow": {"share": self.shadow.share, "started": self.shadow.started, "in_flight": self.shadow.in_flight,
+                       "skipped": dict(self.shadow.skipped), "cost_last_hour": self.shadow.cost_last_hour()},
+            "upstreams": {name: u.url for name, u in self.config.upstreams.items()},
+        }
+
+    def _account_shadow_cost(self, signals: list) -> None:
+        for s in signals:
+            if s.kind == "shadow" and s.cost:
+                self.shadow.add_cost(s.cost)
+
+    # ------------------------------------------------------------------ ASGI
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = scope["path"]
+            if path in _OPS_EXACT or path.startswith(("/admin/", "/feedback/")):
+                await self.ops(scope, receive, send)
+            else:
+                if not self._started:
+                    await self.startup()
+                await self.proxy(scope, receive, send)
+        elif kind == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    try:
+                        await self.startup()
+                    except Exception as exc:  # noqa: BLE001 - reported to the server, which exits
+                        await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                        return
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await self.shutdown()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        else:  # websocket: not proxied
+            await send({"type": "websocket.close", "code": 1003})
