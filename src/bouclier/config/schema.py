@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from bouclier.config.performance import ModelCostConfig, PerformanceSuiteConfig
 
 CONFIG_VERSION = 1
 REFERENCE_MARK = "is not one of"
@@ -30,6 +32,8 @@ class _ModelBase(Strict):
         default_factory=dict,
         description="Generation parameters passed to the model (temperature, max_tokens, ...).",
     )
+    cost: ModelCostConfig | None = Field(
+        None, description="Price table (USD per million input/output tokens) and token counting.")
 
 
 class PythonModelConfig(_ModelBase):
@@ -210,6 +214,7 @@ class FairnessConfig(Strict):
 
 
 class SuiteConfig(Strict):
+    kind: Literal["quality"] = Field("quality", description="Suite kind (the default when absent).")
     name: str
     dataset: str = Field(..., description="Path to a .jsonl or .csv file (relative to the config).")
     input: str = Field("{{input}}", description="Template of the model input, e.g. '{{text}}'.")
@@ -267,6 +272,9 @@ class RunConfig(Strict):
     cache_dir: str = ".bouclier"
     confidence: float = Field(0.95, gt=0.5, lt=1)
     bootstrap_resamples: int = Field(4000, ge=200)
+    max_cost_usd: float | None = Field(
+        None, gt=0, description="Stop calling a model once its calls in this run cost this much (USD); "
+        "the run is then INCONCLUSIVE.")
 
 
 class PolicyConfig(Strict):
@@ -294,12 +302,23 @@ class RegistryLink(Strict):
     model: str = Field(..., description="Model name in the registry.")
 
 
+def _suite_kind(v: Any) -> str:
+    kind = v.get("kind", "quality") if isinstance(v, dict) else getattr(v, "kind", "quality")
+    return kind if isinstance(kind, str) else "quality"
+
+
+AnySuiteConfig = Annotated[
+    Union[Annotated[SuiteConfig, Tag("quality")], Annotated[PerformanceSuiteConfig, Tag("performance")]],
+    Discriminator(_suite_kind),
+]
+
+
 class Config(Strict):
     version: Literal[1] = CONFIG_VERSION
     models: dict[str, ModelConfig] = Field(..., min_length=1)
     baseline: str
     candidate: str
-    suites: list[SuiteConfig] = Field(..., min_length=1)
+    suites: list[AnySuiteConfig] = Field(..., min_length=1)
     run: RunConfig = Field(default_factory=RunConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     code_scan: CodeScanConfig | None = Field(None, description="Fail the gate on secrets or unsafe artifacts.")
