@@ -75,7 +75,7 @@ def estimate_cost(plan: Any) -> CostEstimate:
         elif isinstance(mcfg.params.get("max_tokens"), int):
             out_per_call, out_method = mcfg.params["max_tokens"], "params.max_tokens (upper bound)"
         else:
-            out_per_call, out_method = None, "unknown (set cost.expected_output_tokens or params.max_tokens)"
+            out_per_call, out_method = None, "set cost.expected_output_tokens or params.max_tokens"
         for sp in plan.suites:
             cases = sp.dataset.cases
             system = sp.config.system or mcfg.system

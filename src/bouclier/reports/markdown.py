@@ -5,6 +5,7 @@ comment limit by truncating the case list, never the verdict."""
 from __future__ import annotations
 
 from bouclier.gate.result import RunResult, Verdict
+from bouclier.reports.performance import performance_markdown
 
 GITHUB_COMMENT_LIMIT = 65_536
 _ICON = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.INCONCLUSIVE: "⚠️"}
@@ -47,6 +48,7 @@ def render_markdown(result: RunResult, *, limit: int = GITHUB_COMMENT_LIMIT,
     if errors:
         lines += ["", "Failed calls (counted as wrong answers): " + "; ".join(
             f"{name}: baseline {e.get('baseline', 0)}, candidate {e.get('candidate', 0)}" for name, e in errors)]
+    lines += performance_markdown(result)
     head = "\n".join(lines) + "\n"
     total = sum(s.regressions_total for s in result.suites)
     if not result.regressions:
