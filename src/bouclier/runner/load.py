@@ -35,6 +35,7 @@ from bouclier.adapters.base import ModelCallError, Model, Request
 from bouclier.errors import InfrastructureError
 
 ROLES = ("baseline", "candidate")
+BUDGET = "budget"  # ModelCallError kind of a call refused by run.max_cost_usd
 
 
 @dataclass(slots=True)
@@ -205,6 +206,7 @@ async def run_open_block(model: Model, requests: Sequence[tuple[int, Request]], 
     async def one(k: int, scheduled: float) -> None:
         try:
             index, request = requests[k]
+            sends.append(perf_counter())  # when the request really starts (not when it was queued)
             flight.enter()
             samples[k] = await _call(model, request, index, scheduled, timeout_s, own)
         finally:
@@ -219,7 +221,6 @@ async def run_open_block(model: Model, requests: Sequence[tuple[int, Request]], 
         if delay > 0:
             await asyncio.sleep(delay)
         await slots.acquire()
-        sends.append(perf_counter())
         tasks.append(asyncio.ensure_future(one(k, scheduled)))
     try:
         await asyncio.gather(*tasks)
@@ -228,7 +229,8 @@ async def run_open_block(model: Model, requests: Sequence[tuple[int, Request]], 
             t.cancel()
         raise
     wall = perf_counter() - t0
-    achieved = (len(sends) - 1) / (sends[-1] - sends[0]) if len(sends) > 1 and sends[-1] > sends[0] else None
+    span = max(sends) - min(sends) if len(sends) > 1 else 0.0
+    achieved = (len(sends) - 1) / span if span > 0 else None
     return [s for s in samples if s is not None], wall, flight.peak, achieved
 
 
@@ -274,7 +276,7 @@ async def measure_level(models: dict[str, Model], requests: dict[str, Sequence[R
         position += settings.warmup
         for role in ROLES:
             samples, *_ = await block(role, indices)
-            if samples and not any(s.ok for s in samples):
+            if samples and not any(s.ok for s in samples) and samples[0].error_kind != BUDGET:
                 first = samples[0]
                 hint = ""
                 config = getattr(models[role], "config", None)
@@ -309,6 +311,8 @@ async def measure_level(models: dict[str, Model], requests: dict[str, Sequence[R
             if progress:
                 progress(len(samples))
         b += 1
+        if any(s.error_kind == BUDGET for blk in level.blocks[-2:] for s in blk.samples):
+            break  # run.max_cost_usd reached: the run ends INCONCLUSIVE, measuring on is pointless
     return level
 
 
