@@ -218,7 +218,7 @@ async def run_open_block(model: Model, requests: Sequence[tuple[int, Request]], 
     for k, offset in enumerate(offsets):
         scheduled = t0 + float(offset)
         delay = scheduled - perf_counter()
-        if delay > 0:
+        if delay > 0:  # the loop's timers may wake late: that lateness counts as latency (see docs)
             await asyncio.sleep(delay)
         await slots.acquire()
         tasks.append(asyncio.ensure_future(one(k, scheduled)))
