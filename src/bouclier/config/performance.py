@@ -72,9 +72,14 @@ class LoadProfile(_Strict):
         "constant", description="Open loop: evenly spaced starts, or a seeded Poisson process.")
     max_in_flight: int = Field(256, ge=1, description="Open loop: most requests in flight at once.")
 
-    @field_validator("concurrency", "rate_per_s", mode="before")
+    @field_validator("concurrency", mode="before", json_schema_input_type=Union[int, list[int]])
     @classmethod
-    def _one_or_many(cls, v: Any) -> Any:
+    def _one_or_many_levels(cls, v: Any) -> Any:
+        return [v] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @field_validator("rate_per_s", mode="before", json_schema_input_type=Union[float, list[float], None])
+    @classmethod
+    def _one_or_many_rates(cls, v: Any) -> Any:
         return [v] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
     @model_validator(mode="after")

@@ -151,11 +151,12 @@ def summarize_cost(pricing: Pricing, calls: Iterable[Call]) -> ModelCost:
             if not call.cached:
                 spent += one
     source = "+".join(sorted(sources)) or None
+    if not pricing.priced:
+        return ModelCost(known=False, reason=pricing.no_price_reason, requests=n + missing,
+                         input_tokens=None if missing else tin, output_tokens=None if missing else tout,
+                         token_source=source)
     if missing:
         return ModelCost(known=False, reason=f"{pricing.no_tokens_reason}: {missing} answered calls without "
                          "token counts", requests=n + missing, token_source=source)
-    if not pricing.priced:
-        return ModelCost(known=False, reason=pricing.no_price_reason, requests=n, input_tokens=tin,
-                         output_tokens=tout, token_source=source)
     return ModelCost(known=True, requests=n, input_tokens=tin, output_tokens=tout, token_source=source, usd=usd,
                      usd_per_1k=(usd / n * 1000) if n else None, spent_usd=spent)
