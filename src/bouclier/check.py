@@ -18,10 +18,13 @@ from typing import Callable, Iterator
 import numpy as np
 
 from bouclier import __version__
+from bouclier import performance_suite as perf
 from bouclier.adapters.base import Model
 from bouclier.adapters.registry import build_model
 from bouclier.config import LoadedConfig
 from bouclier.config.schema import ScorerConfig, SuiteConfig
+from bouclier.cost.budget import apply_budget_stop, budget_problems, guard_models
+from bouclier.cost.suites import records_cost
 from bouclier.data import Case, Dataset, load_cases
 from bouclier.errors import ConfigError, DataError, Problem, UsageError
 from bouclier.gate.code_scan import code_scan_criterion, run_code_scan
@@ -52,7 +55,7 @@ class Plan:
     loaded: LoadedConfig
     baseline: str
     candidate: str
-    suites: list[SuitePlan | SafetySuitePlan]
+    suites: list[SuitePlan | SafetySuitePlan | perf.PerformancePlan]
 
 
 @dataclass
@@ -88,8 +91,15 @@ def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: 
         problems.append(Problem("no suite has criteria: the gate would have nothing to decide",
                                 file=str(loaded.path), key="suites[*].criteria",
                                 hint="add e.g. {metric: exact_match, kind: non_inferiority, margin: 0.02}"))
-    suites: list[SuitePlan | SafetySuitePlan] = []
+    suites: list[SuitePlan | SafetySuitePlan | perf.PerformancePlan] = []
+    problems.extend(budget_problems(loaded, roles))
     for i, suite in enumerate(cfg.suites):
+        if suite.kind == "performance":  # bouclier.performance_suite
+            try:
+                suites.append(perf.plan_performance(suite, i, loaded, roles))
+            except UsageError as exc:
+                problems.extend(exc.problems)
+            continue
         if suite.kind == "safety":
             try:
                 suites.append(plan_safety_suite(suite, loaded=loaded, index=i))
@@ -192,14 +202,18 @@ async def execute(plan: Plan, *, use_cache: bool = True,
                          error_budget=run.error_budget, seed=run.seed)
     scan = run_code_scan(cfg.code_scan, base_dir=plan.loaded.base_dir) if cfg.code_scan else None
     cache = ResponseCache(plan.loaded.base_dir / run.cache_dir) if (use_cache and run.cache) else None
-    models = await _build_models(plan)
+    models, guard = guard_models(plan, await _build_models(plan))
     records: list[CaseRecord] = []
+    measured: dict[str, perf.PerformanceRun] = {}
     try:
         for sp in plan.suites:
             if isinstance(sp, SafetySuitePlan):
                 records.extend(await run_safety_suite(
                     sp, loaded=plan.loaded, names={role: getattr(plan, role) for role in ROLES}, models=models,
                     options=options, cache=cache, progress=progress))
+                continue
+            if isinstance(sp, perf.PerformancePlan):
+                measured[sp.config.name] = await perf.run_performance(sp, plan.loaded, guard=guard, progress=progress)
                 continue
             cases = sp.dataset.cases
 
@@ -220,8 +234,8 @@ async def execute(plan: Plan, *, use_cache: bool = True,
             cache.close()
         for m in models.values():
             await m.aclose()
-    result = judge(plan, records, started=started, models=models, scan=scan)
-    return result, records
+    result = judge(plan, records, started=started, models=models, scan=scan, performance=measured)
+    return apply_budget_stop(result, guard), records
 
 
 def _metric_data(sp: SuitePlan, records: list[CaseRecord], clusters: tuple | None = None) -> list[MetricData]:
@@ -269,13 +283,18 @@ def _regressions(sp: SuitePlan, data: list[MetricData], records: list[CaseRecord
 
 
 def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
-          models: dict[str, Model], scan=None) -> RunResult:
+          models: dict[str, Model], scan=None, performance: dict | None = None) -> RunResult:
     cfg = plan.loaded.config
     options = JudgeOptions(confidence=cfg.run.confidence, seed=cfg.run.seed,
                            n_resamples=cfg.run.bootstrap_resamples,
                            multiple_testing=cfg.policy.multiple_testing)
     suites, criteria, regressions, inconsistent, newly_succeeding = [], [], [], [], []
     for sp in plan.suites:
+        if isinstance(sp, perf.PerformancePlan):
+            suite, found = perf.judge_performance(sp, (performance or {})[sp.config.name], plan.loaded, options)
+            suites.append(suite)
+            criteria.extend(found)
+            continue
         recs = [r for r in records if r.suite == sp.config.name]
         if isinstance(sp, SafetySuitePlan):
             suite, found = judge_safety_suite(sp, recs, options, criteria)
@@ -283,6 +302,7 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
             newly_succeeding.extend(found)
             continue
         suite, found, broken = _judge_suite(sp, recs, options, criteria)
+        suite.cost = records_cost(plan, sp, recs)
         suites.append(suite)
         regressions.extend(found)
         inconsistent.extend(broken)

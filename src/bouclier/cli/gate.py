@@ -60,6 +60,8 @@ def check(
     record: bool = typer.Option(False, "--record", help="Store the run in the registry, linked to both versions."),
     db: Optional[str] = typer.Option(None, "--db", envvar="BOUCLIER_DATABASE_URL",
                                      help="Registry database URL (default: SQLite in .bouclier/)."),
+    estimate: bool = typer.Option(False, "--estimate", help="Estimate the run's cost (tokens x prices) "
+                                  "without calling any model, then exit."),
 ) -> None:
     """Evaluate candidate vs baseline on the same cases and decide PASS / FAIL / INCONCLUSIVE.
 
@@ -73,6 +75,9 @@ def check(
     from bouclier.reports import render_terminal, write_run
 
     loaded = load_config(config)
+    if estimate:
+        _estimate(loaded, baseline, candidate, as_json)
+        raise typer.Exit(0)
     result, records, run_id = check_release(loaded, baseline=baseline, candidate=candidate, record=record,
                                             database_url=db, use_cache=not no_cache, progress=_progress_factory())
     if output_dir is None:
@@ -86,6 +91,17 @@ def check(
     if as_json:
         sys.stdout.write(paths["json"].read_text(encoding="utf-8"))
     raise typer.Exit(result.exit_code())
+
+
+def _estimate(loaded, baseline: Optional[str], candidate: Optional[str], as_json: bool) -> None:
+    from bouclier.check import plan_check
+    from bouclier.cost import estimate_cost
+    from bouclier.reports.estimate import render_estimate
+
+    est = estimate_cost(plan_check(loaded, baseline=baseline, candidate=candidate))
+    render_estimate(est, err_console)
+    if as_json:
+        sys.stdout.write(json.dumps(est.as_dict(), indent=2) + "\n")
 
 
 def validate(

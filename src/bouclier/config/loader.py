@@ -20,7 +20,9 @@ from bouclier.errors import ConfigError, Problem
 DEFAULT_CONFIG = "bouclier.yaml"
 
 # Tags pydantic inserts in error locations for discriminated unions.
-_UNION_TAGS = {"python", "openai", "http", "non_inferiority", "min", "max", "zero_tolerance", "quality", "safety"}
+_UNION_TAGS = {"python", "openai", "http", "non_inferiority", "min", "max", "zero_tolerance",
+               "quality", "safety", "performance", "latency", "ttft", "throughput", "error_rate", "timeout_rate",
+               "tokens_per_s", "peak_memory"}
 
 
 @dataclass(frozen=True)

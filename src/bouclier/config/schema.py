@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from bouclier.config.performance import ModelCostConfig, PerformanceSuiteConfig
+
 CONFIG_VERSION = 1
 REFERENCE_MARK = "is not one of"
 
@@ -30,6 +32,8 @@ class _ModelBase(Strict):
         default_factory=dict,
         description="Generation parameters passed to the model (temperature, max_tokens, ...).",
     )
+    cost: ModelCostConfig | None = Field(
+        None, description="Price table (USD per million input/output tokens) and token counting.")
 
 
 class PythonModelConfig(_ModelBase):
@@ -340,17 +344,6 @@ class SafetySuiteConfig(Strict):
     criteria: SafetyCriteriaConfig = Field(default_factory=SafetyCriteriaConfig)
 
 
-def _suite_kind(v: Any) -> str:
-    if isinstance(v, dict):
-        return v.get("kind") or "quality"
-    return getattr(v, "kind", "quality")
-
-
-AnySuiteConfig = Annotated[
-    Union[Annotated[SuiteConfig, Tag("quality")], Annotated[SafetySuiteConfig, Tag("safety")]],
-    Discriminator(_suite_kind, custom_error_type="suite_kind",
-                  custom_error_message="unknown suite kind (expected quality or safety)"),
-]
 
 
 # --------------------------------------------------------------------------- run / policy
@@ -368,6 +361,9 @@ class RunConfig(Strict):
     cache_dir: str = ".bouclier"
     confidence: float = Field(0.95, gt=0.5, lt=1)
     bootstrap_resamples: int = Field(4000, ge=200)
+    max_cost_usd: float | None = Field(
+        None, gt=0, description="Stop calling a model once its calls in this run cost this much (USD); "
+        "the run is then INCONCLUSIVE.")
 
 
 class PolicyConfig(Strict):
@@ -393,6 +389,19 @@ class RegistryLink(Strict):
     alias to a registered version (and its adapter spec), ``--record`` stores the run."""
 
     model: str = Field(..., description="Model name in the registry.")
+
+
+def _suite_kind(v: Any) -> str:
+    kind = v.get("kind", "quality") if isinstance(v, dict) else getattr(v, "kind", "quality")
+    return kind if isinstance(kind, str) else "quality"
+
+
+AnySuiteConfig = Annotated[
+    Union[Annotated[SuiteConfig, Tag("quality")], Annotated[SafetySuiteConfig, Tag("safety")],
+          Annotated[PerformanceSuiteConfig, Tag("performance")]],
+    Discriminator(_suite_kind, custom_error_type="suite_kind",
+                  custom_error_message="unknown suite kind (expected quality, safety or performance)"),
+]
 
 
 class Config(Strict):

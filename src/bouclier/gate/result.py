@@ -154,6 +154,76 @@ class SafetySummary(_Model):
     judges: list[JudgeSummary] = Field(default_factory=list)
 
 
+class ModelCost(_Model):
+    """Price of one model's calls in one suite (tokens x its price table)."""
+
+    known: bool = Field(description="False when a price or token counts are missing (usd is then None, not 0).")
+    reason: str | None = Field(None, description="Why the cost is unknown.")
+    requests: int = Field(0, description="Answered calls priced.")
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    token_source: str | None = Field(None, description="usage (from the API), tokenizer, or both.")
+    usd: float | None = Field(None, description="Cost of every answered call (cached ones included).")
+    usd_per_1k: float | None = Field(None, description="Cost of 1,000 such calls.")
+    spent_usd: float | None = Field(None, description="Cost of the calls made in this run (cache hits excluded).")
+
+
+class CostSummary(_Model):
+    baseline: ModelCost
+    candidate: ModelCost
+
+    @property
+    def ratio(self) -> float | None:
+        b, c = self.baseline.usd_per_1k, self.candidate.usd_per_1k
+        return None if b is None or c is None or b == 0 else c / b
+
+
+class Distribution(_Model):
+    """A sample summarised: percentiles, and ``cdf`` = the q-quantiles for q = 0.00, 0.01,
+    ..., 1.00 (101 values, inverted-CDF definition: each is a measured value) to draw a CDF."""
+
+    n: int
+    unit: str
+    mean: float
+    p50: float
+    p90: float
+    p95: float
+    p99: float
+    cdf: list[float] = Field(default_factory=list)
+
+
+class ModelLoad(_Model):
+    """One model at one load level."""
+
+    requests: int
+    errors: int
+    timeouts: int
+    wall_s: float = Field(description="Time spent measuring this model (sum of its blocks).")
+    throughput_rps: float = Field(description="Completed requests per second of measuring time.")
+    achieved_rate: float | None = Field(None, description="Open loop: request starts per second actually achieved.")
+    max_in_flight: int = Field(0, description="Most requests seen in flight at once.")
+    latency_ms: Distribution | None = None
+    ttft_ms: Distribution | None = None
+    tokens_per_s: Distribution | None = None
+
+
+class LoadLevelResult(_Model):
+    label: str = Field(description="'concurrency 4' or '50 req/s'.")
+    mode: str
+    concurrency: int | None = None
+    requested_rate: float | None = None
+    blocks: int
+    baseline: ModelLoad
+    candidate: ModelLoad
+    notes: list[str] = Field(default_factory=list, description="Load that could not be met, etc.")
+
+
+class PerformanceSummary(_Model):
+    levels: list[LoadLevelResult]
+    peak_memory_mb: dict[str, float] = Field(default_factory=dict, description="Per role (python models).")
+    memory_method: str | None = None
+
+
 class SuiteResult(_Model):
     name: str
     dataset: str
@@ -167,6 +237,9 @@ class SuiteResult(_Model):
     groups: list[GroupSummary] = Field(default_factory=list, description="Sorted worst first.")
     consistency: ConsistencySummary | None = None
     safety: SafetySummary | None = Field(None, description="Safety suites: the family x language matrix.")
+    kind: str = "quality"
+    performance: PerformanceSummary | None = None
+    cost: CostSummary | None = None
 
 
 class RunResult(_Model):
@@ -188,6 +261,7 @@ class RunResult(_Model):
     criteria: list[CriterionResult]
     regressions: list[CaseRegression] = Field(default_factory=list)
     inconsistent_sets: list[InconsistentSet] = Field(default_factory=list)
+    stopped: str | None = Field(None, description="Why calls stopped early (run.max_cost_usd reached).")
 
     def exit_code(self) -> int:
         """0 pass, 1 fail, 3 inconclusive (or 0/1 when the policy maps it)."""

@@ -5,6 +5,7 @@ comment limit by truncating the case list, never the verdict."""
 from __future__ import annotations
 
 from bouclier.gate.result import RunResult, Verdict
+from bouclier.reports.performance import performance_markdown
 
 GITHUB_COMMENT_LIMIT = 65_536
 _ICON = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.INCONCLUSIVE: "⚠️"}
@@ -72,6 +73,7 @@ def render_markdown(result: RunResult, *, limit: int = GITHUB_COMMENT_LIMIT,
     for s in result.suites:
         if s.safety is not None:
             lines += safety_lines(s)
+    lines += performance_markdown(result)
     head = "\n".join(lines) + "\n"
     total = sum(s.regressions_total for s in result.suites)
     if not result.regressions:

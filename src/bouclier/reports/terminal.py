@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bouclier.gate.result import RunResult, Verdict
+from bouclier.reports.performance import render_performance_terminal
 
 _STYLE = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red", Verdict.INCONCLUSIVE: "bold yellow"}
 
@@ -38,6 +39,7 @@ def render_terminal(result: RunResult, console: Console) -> None:
         if any(s.errors.values()):
             console.print(f"  {s.name}: failed calls (counted as wrong) baseline {s.errors.get('baseline', 0)}, "
                           f"candidate {s.errors.get('candidate', 0)}")
+    render_performance_terminal(result, console)
     console.print(Text.assemble(("verdict: ", "bold"), (result.verdict.value, _STYLE[result.verdict]),
                                 (f" — {result.reason}", "")))
 

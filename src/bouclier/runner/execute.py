@@ -127,7 +127,8 @@ async def run_model(
     def record_error(i: int, exc: ModelCallError, attempts: int) -> None:
         results[i] = Response(cases[i].id, None, exc.latency_s, error=str(exc),
                               error_kind=exc.kind, attempts=attempts)
-        budget.fail(exc)
+        if exc.kind != "budget":  # run.max_cost_usd stopped the calls: not a failure of the model
+            budget.fail(exc)
 
     def request(i: int) -> Request:
         case = cases[i]
