@@ -94,6 +94,35 @@ class SuiteResult(_Model):
     regressions_total: int = 0
 
 
+class GraderEvidence(_Model):
+    """A model-graded metric's grader (a judge or an embedding model): who graded, with
+    which rubric, how often it failed and how much it agreed with itself. Optional in
+    result.json (added without a schema_version change: older files load unchanged)."""
+
+    suite: str
+    metric: str
+    scorer: str
+    model: str
+    adapter: str
+    fingerprint: str
+    n_items: int
+    n_errors: int = 0
+    first_error: str | None = None
+    cached: int = 0
+    rubric: str | None = None
+    rubric_source: str | None = None
+    rubric_digest: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    repeats: int = 1
+    reliability: float | None = Field(None, description="Krippendorff's alpha across the judge's repeats.")
+    reliability_method: str | None = None
+    fleiss_kappa: float | None = None
+    mean_agreement: float | None = Field(None, description="Mean share of agreeing repeat pairs per answer.")
+    unstable: int = Field(0, description="Answers whose repeated grades disagree.")
+    unstable_cases: list[str] = Field(default_factory=list, description="Their case ids (at most 20).")
+    dimension: int | None = Field(None, description="Embedding vector size (similarity).")
+
+
 class RunResult(_Model):
     schema_version: int = SCHEMA_VERSION
     bouclier_version: str
@@ -112,6 +141,7 @@ class RunResult(_Model):
     suites: list[SuiteResult]
     criteria: list[CriterionResult]
     regressions: list[CaseRegression] = Field(default_factory=list)
+    graders: list[GraderEvidence] = Field(default_factory=list)
 
     def exit_code(self) -> int:
         """0 pass, 1 fail, 3 inconclusive (or 0/1 when the policy maps it)."""
