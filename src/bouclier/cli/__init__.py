@@ -28,9 +28,9 @@ def _root() -> None:
 
 def _register() -> None:
     # One line per command module; each module exposes ``register(app)``.
-    from bouclier.cli import gate, scan
+    from bouclier.cli import gate, judge, scan
 
-    for module in (gate, scan):
+    for module in (gate, scan, judge):
         module.register(app)
 
 

@@ -62,8 +62,11 @@ class Judge:
         self.error_budget = error_budget
         self.binary = self.threshold is not None and judge_repeats == 1
         self.rubric: Rubric | None = None
-        if rubric in shipped_rubrics() or Path(rubric).is_absolute() or Path(rubric).is_file():
+        path = Path(rubric)
+        if (rubric in shipped_rubrics() or path.suffix not in (".yaml", ".yml") or path.is_absolute()
+                or path.is_file()):
             self._set_rubric(load_rubric(rubric))  # validated now, at configuration time
+        # else: a path relative to bouclier.yaml's folder, validated by check() before any call
 
     def _set_rubric(self, rubric: Rubric) -> None:
         if self.threshold is not None:
