@@ -97,6 +97,10 @@ def test_stable_judge_repeats_agree_and_identity_is_recorded(tmp_path):
     out = write_run(result, tmp_path / "run", cases=case_rows(records))
     loaded_back = load_result(out["json"])
     assert loaded_back.graders[0].rubric_digest == ev.rubric_digest
+    md = out["md"].read_text()
+    assert "Graders (model-graded metrics):" in md and "3 repeats, reliability 1.00, 0 unstable" in md
+    cases = [json.loads(line) for line in out["cases"].read_text().splitlines()]
+    assert cases[0]["candidate"]["grades"]["judge"]["reason"] == "compared with the reference"
     # the second run is served from the cache: same grades, no judge call
     again, records2 = run_check(loaded)
     assert again.graders[0].cached == 3 * (N + 2)  # distinct prompts (identical answers share one) x repeats

@@ -122,6 +122,26 @@ class GraderEvidence(_Model):
     unstable_cases: list[str] = Field(default_factory=list, description="Their case ids (at most 20).")
     dimension: int | None = Field(None, description="Embedding vector size (similarity).")
 
+    def summary(self) -> str:
+        """One line for reports: who graded, errors, reliability, unstable answers."""
+        parts = [f"{self.suite}/{self.metric}: {self.scorer} by `{self.model}` ({self.adapter}, "
+                 f"{self.fingerprint[:12]})"]
+        if self.rubric:
+            parts.append(f"rubric {self.rubric} ({(self.rubric_digest or '')[:12]})")
+        if self.dimension:
+            parts.append(f"{self.dimension}-dim vectors")
+        parts.append(f"{self.n_errors} of {self.n_items} answers ungraded" if self.n_errors
+                     else f"{self.n_items} answers graded")
+        if self.repeats > 1:
+            alpha = "undefined" if self.reliability is None else f"{self.reliability:.2f}"
+            parts.append(f"{self.repeats} repeats, reliability {alpha}, {self.unstable} unstable")
+            if self.unstable_cases:
+                parts.append("unstable: " + ", ".join(self.unstable_cases[:5])
+                             + (" ..." if len(self.unstable_cases) > 5 else ""))
+        if self.first_error:
+            parts.append(f"first error: {self.first_error}")
+        return "; ".join(parts)
+
 
 class RunResult(_Model):
     schema_version: int = SCHEMA_VERSION

@@ -47,6 +47,8 @@ def render_markdown(result: RunResult, *, limit: int = GITHUB_COMMENT_LIMIT,
     if errors:
         lines += ["", "Failed calls (counted as wrong answers): " + "; ".join(
             f"{name}: baseline {e.get('baseline', 0)}, candidate {e.get('candidate', 0)}" for name, e in errors)]
+    if result.graders:
+        lines += ["", "Graders (model-graded metrics):"] + [f"- {_cell(g.summary())}" for g in result.graders]
     head = "\n".join(lines) + "\n"
     total = sum(s.regressions_total for s in result.suites)
     if not result.regressions:

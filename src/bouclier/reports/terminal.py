@@ -33,5 +33,7 @@ def render_terminal(result: RunResult, console: Console) -> None:
         if any(s.errors.values()):
             console.print(f"  {s.name}: failed calls (counted as wrong) baseline {s.errors.get('baseline', 0)}, "
                           f"candidate {s.errors.get('candidate', 0)}")
+    for g in result.graders:
+        console.print(Text(f"  grader {g.summary()}"))
     console.print(Text.assemble(("verdict: ", "bold"), (result.verdict.value, _STYLE[result.verdict]),
                                 (f" — {result.reason}", "")))
