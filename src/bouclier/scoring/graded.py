@@ -20,6 +20,7 @@ gate makes every criterion on that metric INCONCLUSIVE (see ``bouclier.gate.grad
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
@@ -207,7 +208,7 @@ async def grade_suite(scorers: Sequence[tuple[Any, Any]], rows: Sequence[tuple[C
                 if response.ok:
                     items.append(ScoreItem(response.output, case, reference_of(sc, case), role))
                     where.append((k, role))
-        ctx = ScoringContext(**{**context.__dict__, "label": f"{suite}: {sc.metric} "})
+        ctx = dataclasses.replace(context, label=f"{suite}: {sc.metric} ")
         batch = await scorer.score_batch(items, ctx)
         if len(batch.grades) != len(items):  # a scorer bug, not a user mistake
             raise RuntimeError(f"scorer '{sc.name}' returned {len(batch.grades)} grades for {len(items)} items")
