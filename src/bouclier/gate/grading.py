@@ -35,8 +35,8 @@ def _judged(r: CriterionResult, ev: GraderEvidence, wanted: float | None) -> Cri
     if ev.n_errors:
         return _downgrade(r, (
             f"{ev.n_errors} of {ev.n_items} answers could not be graded by {who} (first: {ev.first_error}); "
-            f"the verdict would rest on missing grades. Grades obtained are cached: fix the grader or rerun "
-            f"to retry only the failed ones [without them: {r.reason}]"))
+            f"the verdict would rest on missing grades. Failed calls are retried on the next run; off-format "
+            f"answers are cached, so fix the judge, its parameters or the rubric [without them: {r.reason}]"))
     if wanted is not None and (ev.reliability is None or ev.reliability < wanted):
         if ev.reliability is None:
             why = ("judge reliability cannot be measured (every grade identical, or too few repeated grades)")
