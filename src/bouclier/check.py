@@ -29,12 +29,14 @@ from bouclier.data import Case, Dataset, load_cases
 from bouclier.errors import ConfigError, DataError, Problem, UsageError
 from bouclier.gate.code_scan import code_scan_criterion, run_code_scan
 from bouclier.gate.fairness import ConsistencyData, GroupedData, consistency, fairness_criteria, group_summaries
+from bouclier.gate.grading import apply_grading
 from bouclier.gate.judge import JudgeOptions, MetricData, adjust, judge_criterion, overall
 from bouclier.gate.result import (CaseRegression, CriterionResult, GroupSummary, MetricSummary, ModelInfo,
                                   RunResult, SuiteResult)
 from bouclier.runner import Response, ResponseCache, RunOptions, run_model
 from bouclier.safety import ProbeRecord, SafetySuitePlan, case_row, judge_safety_suite, plan_safety_suite, run_safety_suite
 from bouclier.scoring import Scorer, build_scorer
+from bouclier.scoring.graded import Grade, ScoringContext, grade_suite, raise_grading_problems
 
 ROLES = ("baseline", "candidate")
 MAX_REGRESSIONS = 50
@@ -67,6 +69,7 @@ class CaseRecord:
     responses: dict[str, Response]
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> metric -> score
     details: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> metric -> redacted finding
+    grades: dict[str, dict[str, dict]] = field(default_factory=dict)  # role -> metric -> model grade (judge)
 
 
 def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: str | None = None) -> Plan:
@@ -131,6 +134,8 @@ def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: 
         suites.append(SuitePlan(suite, dataset, scorers))
     if problems:
         raise UsageError(problems=problems)
+    # Model-graded scorers: judge and embedding models exist, rubrics load (before any call).
+    raise_grading_problems(suites, models=cfg.models, base_dir=loaded.base_dir, file=str(loaded.path))
     return Plan(loaded, roles["baseline"], roles["candidate"], suites)
 
 
@@ -166,12 +171,17 @@ async def _build_models(plan: Plan) -> dict[str, Model]:
     return models
 
 
-def _score(plan: SuitePlan, record: CaseRecord) -> None:
+def _score(plan: SuitePlan, record: CaseRecord, graded: dict[tuple[str, str], Grade] | None = None) -> None:
     for role, response in record.responses.items():
         scores = record.scores.setdefault(role, {})
         for sc, scorer in plan.scorers:
             if not response.ok:  # a failed call counts as a wrong answer
                 scores[sc.metric] = 0.0
+                continue
+            grade = graded.get((sc.metric, role)) if graded else None
+            if grade is not None:  # model-graded: computed once per suite by grade_suite
+                scores[sc.metric] = grade.value
+                record.grades.setdefault(role, {})[sc.metric] = grade.row()
                 continue
             if sc.field:
                 reference = record.case.fields.get(sc.field)
@@ -202,6 +212,10 @@ async def execute(plan: Plan, *, use_cache: bool = True,
                          error_budget=run.error_budget, seed=run.seed)
     scan = run_code_scan(cfg.code_scan, base_dir=plan.loaded.base_dir) if cfg.code_scan else None
     cache = ResponseCache(plan.loaded.base_dir / run.cache_dir) if (use_cache and run.cache) else None
+    grading = ScoringContext(models=cfg.models, base_dir=plan.loaded.base_dir, options=options, cache=cache,
+                             cache_dir=(plan.loaded.base_dir / run.cache_dir) if (use_cache and run.cache) else None,
+                             concurrency=run.concurrency, timeout_s=run.timeout_s, progress=progress)
+    grader_reports = []
     models, guard = guard_models(plan, await _build_models(plan))
     records: list[CaseRecord] = []
     measured: dict[str, perf.PerformanceRun] = {}
@@ -225,9 +239,12 @@ async def execute(plan: Plan, *, use_cache: bool = True,
                                            cache=cache, progress=advance)
 
             answers = await asyncio.gather(*(one(role) for role in ROLES))
-            for k, case in enumerate(cases):
-                record = CaseRecord(sp.config.name, case, {role: answers[r][k] for r, role in enumerate(ROLES)})
-                _score(sp, record)
+            rows = [(case, {role: answers[r][k] for r, role in enumerate(ROLES)}) for k, case in enumerate(cases)]
+            graded = await grade_suite(sp.scorers, rows, grading, suite=sp.config.name)
+            grader_reports += graded.reports
+            for k, (case, responses) in enumerate(rows):
+                record = CaseRecord(sp.config.name, case, responses)
+                _score(sp, record, graded.case(k))
                 records.append(record)
     finally:
         if cache is not None:
@@ -235,6 +252,7 @@ async def execute(plan: Plan, *, use_cache: bool = True,
         for m in models.values():
             await m.aclose()
     result = judge(plan, records, started=started, models=models, scan=scan, performance=measured)
+    result = apply_grading(result, [sp.config for sp in plan.suites], grader_reports)
     return apply_budget_stop(result, guard), records
 
 
@@ -411,4 +429,6 @@ def case_rows(records: list[CaseRecord]) -> Iterator[dict]:
                          "latency_s": resp.latency_s, "input_tokens": resp.input_tokens,
                          "output_tokens": resp.output_tokens, "cached": resp.cached,
                          "scores": r.scores.get(role, {})}
+            if r.grades.get(role):
+                row[role]["grades"] = r.grades[role]
         yield row

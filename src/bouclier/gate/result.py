@@ -242,6 +242,55 @@ class SuiteResult(_Model):
     cost: CostSummary | None = None
 
 
+class GraderEvidence(_Model):
+    """A model-graded metric's grader (a judge or an embedding model): who graded, with
+    which rubric, how often it failed and how much it agreed with itself. Optional in
+    result.json (added without a schema_version change: older files load unchanged)."""
+
+    suite: str
+    metric: str
+    scorer: str
+    model: str
+    adapter: str
+    fingerprint: str
+    n_items: int
+    n_errors: int = 0
+    first_error: str | None = None
+    cached: int = 0
+    rubric: str | None = None
+    rubric_source: str | None = None
+    rubric_digest: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    repeats: int = 1
+    reliability: float | None = Field(None, description="Krippendorff's alpha across the judge's repeats.")
+    reliability_method: str | None = None
+    fleiss_kappa: float | None = None
+    mean_agreement: float | None = Field(None, description="Mean share of agreeing repeat pairs per answer.")
+    unstable: int = Field(0, description="Answers whose repeated grades disagree.")
+    unstable_cases: list[str] = Field(default_factory=list, description="Their case ids (at most 20).")
+    dimension: int | None = Field(None, description="Embedding vector size (similarity).")
+
+    def summary(self) -> str:
+        """One line for reports: who graded, errors, reliability, unstable answers."""
+        parts = [f"{self.suite}/{self.metric}: {self.scorer} by `{self.model}` ({self.adapter}, "
+                 f"{self.fingerprint[:12]})"]
+        if self.rubric:
+            parts.append(f"rubric {self.rubric} ({(self.rubric_digest or '')[:12]})")
+        if self.dimension:
+            parts.append(f"{self.dimension}-dim vectors")
+        parts.append(f"{self.n_errors} of {self.n_items} answers ungraded" if self.n_errors
+                     else f"{self.n_items} answers graded")
+        if self.repeats > 1:
+            alpha = "undefined" if self.reliability is None else f"{self.reliability:.2f}"
+            parts.append(f"{self.repeats} repeats, reliability {alpha}, {self.unstable} unstable")
+            if self.unstable_cases:
+                parts.append("unstable: " + ", ".join(self.unstable_cases[:5])
+                             + (" ..." if len(self.unstable_cases) > 5 else ""))
+        if self.first_error:
+            parts.append(f"first error: {self.first_error}")
+        return "; ".join(parts)
+
+
 class RunResult(_Model):
     schema_version: int = SCHEMA_VERSION
     bouclier_version: str
@@ -262,6 +311,7 @@ class RunResult(_Model):
     regressions: list[CaseRegression] = Field(default_factory=list)
     inconsistent_sets: list[InconsistentSet] = Field(default_factory=list)
     stopped: str | None = Field(None, description="Why calls stopped early (run.max_cost_usd reached).")
+    graders: list[GraderEvidence] = Field(default_factory=list)
 
     def exit_code(self) -> int:
         """0 pass, 1 fail, 3 inconclusive (or 0/1 when the policy maps it)."""

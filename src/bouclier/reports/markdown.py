@@ -74,6 +74,8 @@ def render_markdown(result: RunResult, *, limit: int = GITHUB_COMMENT_LIMIT,
         if s.safety is not None:
             lines += safety_lines(s)
     lines += performance_markdown(result)
+    if result.graders:
+        lines += ["", "Graders (model-graded metrics):"] + [f"- {_cell(g.summary())}" for g in result.graders]
     head = "\n".join(lines) + "\n"
     total = sum(s.regressions_total for s in result.suites)
     if not result.regressions:

@@ -40,6 +40,8 @@ def render_terminal(result: RunResult, console: Console) -> None:
             console.print(f"  {s.name}: failed calls (counted as wrong) baseline {s.errors.get('baseline', 0)}, "
                           f"candidate {s.errors.get('candidate', 0)}")
     render_performance_terminal(result, console)
+    for g in result.graders:
+        console.print(Text(f"  grader {g.summary()}"))
     console.print(Text.assemble(("verdict: ", "bold"), (result.verdict.value, _STYLE[result.verdict]),
                                 (f" — {result.reason}", "")))
 

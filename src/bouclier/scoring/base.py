@@ -19,7 +19,10 @@ class Scorer(Protocol):
     """Optional attributes: ``higher_is_better`` (default True), ``needs_reference``
     (default True: the suite must name an expected field) and
     ``explain(output, case, reference) -> str | None``, a short redacted description of
-    what the score found (shown in reports for leak scorers)."""
+    what the score found (shown in reports for leak scorers).
+
+    A model-graded scorer (``judge``, ``similarity``) also has ``check`` and an async
+    ``score_batch``: see :mod:`bouclier.scoring.graded`."""
 
     name: str
     binary: bool
@@ -51,7 +54,9 @@ def scorer_names() -> list[str]:
 def _load_builtins() -> None:
     import bouclier.scoring.builtin  # noqa: F401  (registers on import)
     import bouclier.scoring.language  # noqa: F401
+    import bouclier.scoring.judge  # noqa: F401
     import bouclier.scoring.leaks  # noqa: F401
+    import bouclier.scoring.similarity  # noqa: F401
 
 
 class FunctionScorer:

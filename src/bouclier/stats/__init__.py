@@ -4,6 +4,7 @@ performance gates and the rollout analysis.  numpy + scipy only.
 See docs/statistics.md for the decision rule and the reasons behind each method.
 """
 
+from bouclier.stats.agreement import Agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha, unit_agreement
 from bouclier.stats.bootstrap import BOOTSTRAP_MAX_UNITS
 from bouclier.stats.comparison import (
     Comparison,
@@ -31,6 +32,11 @@ from bouclier.stats.quantiles import bootstrap_quantile_ratio
 from bouclier.stats.ranks import RankComparison, hodges_lehmann, mann_whitney
 
 __all__ = [
+    "Agreement",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "unit_agreement",
     "BOOTSTRAP_MAX_UNITS",
     "Comparison",
     "Interval",

@@ -15,7 +15,9 @@ Run on 127.0.0.1 (POST /v1/chat/completions, streaming or not; GET /v1/models)::
 
 It lives in the package (not examples/) because the safety tests, the examples and users'
 own CI all start the same server: a real model on the real HTTP path, with greedy
-decoding so that a run is reproducible. Generations are capped (``--max-tokens``): the
+decoding so that a run is reproducible (``temperature`` > 0 samples, seeded by the
+request's ``seed``: used by the judge tests to measure a judge's own noise; streaming
+stays greedy). Generations are capped (``--max-tokens``): the
 model runs at 5-7 tokens/s on 2 cores.
 """
 
@@ -85,10 +87,18 @@ class SmolLM2:
         return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
                                                   return_tensors="pt", return_dict=True)
 
-    def generate(self, messages: list[dict[str, str]], *, max_tokens: int) -> tuple[str, int, int]:
+    def generate(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.0,
+                 seed: int | None = None) -> tuple[str, int, int]:
+        """Greedy by default; with ``temperature`` > 0, sampling seeded by ``seed`` (so the
+        same request with the same seed gives the same answer)."""
         inputs = self._inputs(messages)
+        sampling = {"do_sample": False}
+        if temperature > 0:
+            sampling = {"do_sample": True, "temperature": float(temperature), "top_k": 0, "top_p": 1.0}
         with self._lock, self._torch.inference_mode():
-            out = self.model.generate(**inputs, max_new_tokens=max_tokens, do_sample=False,
+            if temperature > 0:
+                self._torch.manual_seed(0 if seed is None else seed)
+            out = self.model.generate(**inputs, max_new_tokens=max_tokens, **sampling,
                                       pad_token_id=self.tokenizer.eos_token_id)
         n_in = inputs["input_ids"].shape[1]
         new = out[0][n_in:]
@@ -137,6 +147,12 @@ def create_app(model: Any, *, max_tokens: int = 48):
         if not isinstance(limit, int) or limit < 1:
             return error(400, "'max_tokens' must be a positive integer")
         limit = min(limit, max_tokens)
+        temperature, seed = body.get("temperature", 0), body.get("seed")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
+            return error(400, "'temperature' must be a number from 0 to 2")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            return error(400, "'seed' must be an integer")
+        sampling = {"temperature": float(temperature), "seed": seed} if temperature > 0 else {}
         messages = [{"role": m["role"], "content": m["content"]} for m in messages]
         created, cid = int(time.time()), f"chatcmpl-{uuid.uuid4().hex[:12]}"
         if body.get("stream"):
@@ -151,7 +167,7 @@ def create_app(model: Any, *, max_tokens: int = 48):
                 yield "data: [DONE]\n\n"
 
             return StreamingResponse(events(), media_type="text/event-stream")
-        text, n_in, n_out = await run_in_threadpool(model.generate, messages, max_tokens=limit)
+        text, n_in, n_out = await run_in_threadpool(model.generate, messages, max_tokens=limit, **sampling)
         return JSONResponse({
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
