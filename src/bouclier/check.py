@@ -27,6 +27,8 @@ from bouclier.errors import ConfigError, DataError, Problem, UsageError
 from bouclier.gate.code_scan import code_scan_criterion, run_code_scan
 from bouclier.gate.fairness import ConsistencyData, GroupedData, consistency, fairness_criteria, group_summaries
 from bouclier.gate.judge import JudgeOptions, MetricData, adjust, judge_criterion, overall
+from bouclier.lifecycle.stability import stability_criterion, stability_summaries
+from bouclier.lifecycle.usage import role_usage
 from bouclier.gate.result import (CaseRegression, CriterionResult, GroupSummary, MetricSummary, ModelInfo,
                                   RunResult, SuiteResult)
 from bouclier.runner import Response, ResponseCache, RunOptions, run_model
@@ -63,6 +65,10 @@ class CaseRecord:
     responses: dict[str, Response]
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> metric -> score
     details: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> metric -> redacted finding
+    # With the suite's repeats >= 2: every sample and its scores (``responses``/``details``
+    # hold sample 0, ``scores`` the mean of the k scores).
+    samples: dict[str, list[Response]] = field(default_factory=dict)  # role -> k responses
+    sample_scores: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # role -> k x metric -> score
 
 
 def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: str | None = None) -> Plan:
@@ -150,6 +156,17 @@ async def _build_models(plan: Plan) -> dict[str, Model]:
 
 
 def _score(plan: SuitePlan, record: CaseRecord) -> None:
+    if record.samples:  # repeats: score each sample, the gate uses the mean
+        for role, responses in record.samples.items():
+            for response in responses:
+                one = CaseRecord(record.suite, record.case, {role: response})
+                _score(plan, one)
+                record.sample_scores.setdefault(role, []).append(one.scores[role])
+                if not record.details.get(role) and one.details.get(role):
+                    record.details[role] = one.details[role]
+            record.scores[role] = {m: float(np.mean([s[m] for s in record.sample_scores[role]]))
+                                   for m in record.sample_scores[role][0]}
+        return
     for role, response in record.responses.items():
         scores = record.scores.setdefault(role, {})
         for sc, scorer in plan.scorers:
@@ -191,16 +208,22 @@ async def execute(plan: Plan, *, use_cache: bool = True,
         for sp in plan.suites:
             cases = sp.dataset.cases
 
-            async def one(role: str) -> list[Response]:
+            repeats = sp.config.repeats
+
+            async def one(role: str, repeat: int) -> list[Response]:
                 mcfg = cfg.models[getattr(plan, role)]
-                with progress(f"{sp.config.name}: {role} ({getattr(plan, role)})", len(cases)) as advance:
+                label = f"{sp.config.name}: {role} ({getattr(plan, role)})"
+                label += f" sample {repeat + 1}/{repeats}" if repeats > 1 else ""
+                with progress(label, len(cases)) as advance:
                     return await run_model(models[role], cases, options=options,
                                            system=sp.config.system or mcfg.system, params=mcfg.params,
-                                           cache=cache, progress=advance)
+                                           repeat=repeat, cache=cache, progress=advance)
 
-            answers = await asyncio.gather(*(one(role) for role in ROLES))
+            answers = await asyncio.gather(*(one(role, k) for role in ROLES for k in range(repeats)))
             for k, case in enumerate(cases):
-                record = CaseRecord(sp.config.name, case, {role: answers[r][k] for r, role in enumerate(ROLES)})
+                samples = {role: [answers[r * repeats + j][k] for j in range(repeats)] for r, role in enumerate(ROLES)}
+                record = CaseRecord(sp.config.name, case, {role: s[0] for role, s in samples.items()},
+                                    samples=samples if repeats > 1 else {})
                 _score(sp, record)
                 records.append(record)
     finally:
@@ -284,7 +307,8 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
         verdict=verdict, reason=reason, baseline=info["baseline"], candidate=info["candidate"],
         confidence=cfg.run.confidence, multiple_testing=cfg.policy.multiple_testing,
         inconclusive_policy=cfg.policy.inconclusive, suites=suites, criteria=criteria,
-        regressions=regressions[:MAX_REGRESSIONS], inconsistent_sets=inconsistent)
+        regressions=regressions[:MAX_REGRESSIONS], inconsistent_sets=inconsistent,
+        usage=role_usage(records, {role: getattr(plan, role) for role in ROLES}))
 
 
 def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
@@ -296,6 +320,11 @@ def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
     data = _metric_data(sp, recs, clusters=parallel)
     by_name = {md.name: md for md in data}
     for c in cfg.criteria:
+        if c.kind == "max_unpredictability":
+            criteria.append(stability_criterion(c, recs, suite=cfg.name, repeats=cfg.repeats, agreement=cfg.agreement,
+                                                confidence=options.confidence, seed=options.seed,
+                                                n_resamples=options.n_resamples))
+            continue
         try:
             criteria.append(judge_criterion(c, by_name[c.metric], options))
         except ValueError as exc:  # e.g. NaN scores from a user scorer
@@ -326,7 +355,10 @@ def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
                  for md in data],
         errors={role: sum(not r.responses[role].ok for r in recs) for role in ROLES},
         cached={role: sum(r.responses[role].cached for r in recs) for role in ROLES},
-        regressions_total=len(found), group_by=cfg.group_by, groups=groups, consistency=summary)
+        regressions_total=len(found), group_by=cfg.group_by, groups=groups, consistency=summary,
+        stability=stability_summaries(recs, roles=ROLES, repeats=cfg.repeats, agreement=cfg.agreement,
+                                      binary={md.name: md.binary for md in data}, confidence=options.confidence,
+                                      seed=options.seed, n_resamples=options.n_resamples))
     return suite, found, broken
 
 

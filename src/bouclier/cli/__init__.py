@@ -28,9 +28,9 @@ def _root() -> None:
 
 def _register() -> None:
     # One line per command module; each module exposes ``register(app)``.
-    from bouclier.cli import audit, db, gate, registry, scan
+    from bouclier.cli import audit, db, gate, lifecycle, registry, scan
 
-    for module in (gate, scan, db, registry, audit):
+    for module in (gate, scan, db, registry, audit, lifecycle):
         module.register(app)
 
 

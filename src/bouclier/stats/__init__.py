@@ -5,6 +5,7 @@ See docs/statistics.md for the decision rule and the reasons behind each method.
 """
 
 from bouclier.stats.bootstrap import BOOTSTRAP_MAX_UNITS
+from bouclier.stats.changepoint import ChangePoint, detect_change_points
 from bouclier.stats.comparison import (
     Comparison,
     PairedComparison,
@@ -29,9 +30,14 @@ from bouclier.stats.power import cases_for_effect, cases_needed, minimum_detecta
 from bouclier.stats.proportions import ProportionDifference, proportion_difference, wilson_interval
 from bouclier.stats.quantiles import bootstrap_quantile_ratio
 from bouclier.stats.ranks import RankComparison, hodges_lehmann, mann_whitney
+from bouclier.stats.stability import UnpredictabilityIndex, unpredictability_index
 
 __all__ = [
     "BOOTSTRAP_MAX_UNITS",
+    "ChangePoint",
+    "UnpredictabilityIndex",
+    "detect_change_points",
+    "unpredictability_index",
     "Comparison",
     "Interval",
     "PairedComparison",
