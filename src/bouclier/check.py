@@ -240,7 +240,8 @@ def _metric_data(sp: SuitePlan, records: list[CaseRecord], clusters: tuple | Non
     for sc, scorer in sp.scorers:
         arrays = {role: np.array([r.scores[role][sc.metric] for r in records], dtype=float) for role in ROLES}
         out.append(MetricData(
-            sp.config.name, sc.metric, scorer.binary, arrays["baseline"], arrays["candidate"],
+            sp.config.name, sc.metric, scorer.binary and sp.config.repeats == 1,  # a mean of k 0/1 scores is not 0/1
+            arrays["baseline"], arrays["candidate"],
             higher_is_better=getattr(scorer, "higher_is_better", True),
             case_ids=tuple(r.case.id for r in records),
             candidate_details=tuple(r.details.get("candidate", {}).get(sc.metric) for r in records),
@@ -357,7 +358,8 @@ def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
         cached={role: sum(r.responses[role].cached for r in recs) for role in ROLES},
         regressions_total=len(found), group_by=cfg.group_by, groups=groups, consistency=summary,
         stability=stability_summaries(recs, roles=ROLES, repeats=cfg.repeats, agreement=cfg.agreement,
-                                      binary={md.name: md.binary for md in data}, confidence=options.confidence,
+                                      binary={sc.metric: scorer.binary for sc, scorer in sp.scorers},
+                                      confidence=options.confidence,
                                       seed=options.seed, n_resamples=options.n_resamples))
     return suite, found, broken
 
