@@ -40,7 +40,12 @@ def _model(config: Path, model: str | None):
         if loaded.config.registry is None:
             raise UsageError(f"no MODEL given and {config} has no `registry: {{model: NAME}}`")
         model = loaded.config.registry.model
-    policy = loaded.config.lifecycle if loaded else None
+    from bouclier.config.lifecycle import LifecycleConfig
+    from bouclier.lifecycle.measures import config_prices
+
+    policy = (loaded.config.lifecycle or LifecycleConfig()) if loaded else LifecycleConfig()
+    if loaded:
+        policy = policy.model_copy(update={"prices": config_prices(loaded.config)})
     quality = default_quality_metric(loaded.config) if loaded else None
     return model, policy, quality
 
@@ -111,10 +116,11 @@ def watch(
                       f"recorded as run {run.run_id}", highlight=False)
     for w in run.warnings:
         err_console.print(f"warning: {w}", highlight=False)
-    policy = loaded.config.lifecycle
+    from bouclier.lifecycle.measures import config_prices
+
     with open_registry(db) as reg:
         t = trend(reg, loaded.config.registry.model, quality_metric=default_quality_metric(loaded.config),
-                  prices=policy.prices if policy else None)
+                  prices=config_prices(loaded.config))
     here = [b for b in t.breaks if b.run_id == run.run_id]
     for b in here:
         err_console.print(f"[bold red]change point[/] in {b.measure} at this run: {b.before:.4g} -> {b.after:.4g} "
@@ -141,7 +147,7 @@ def trend_cmd(
 
     model, policy, quality = _model(config, model)
     with open_registry(db) as reg:
-        t = trend(reg, model, quality_metric=quality, prices=policy.prices if policy else None)
+        t = trend(reg, model, quality_metric=quality, prices=policy.prices)
     if as_json:
         return _dump(asdict(t))
     flagged = {(b.run_id, b.measure) for b in t.breaks}

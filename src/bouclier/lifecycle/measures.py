@@ -125,3 +125,14 @@ def measures(result: Any, role: str, *, quality_metric: str | None = None,
         unpredictability=worst["unpredictability"] if worst else None,
         unpredictability_high=worst["ci_high"] if worst else None,
         verdict=r["verdict"] if role == "candidate" else None, origin=r.get("origin"), cost=cost)
+
+
+def config_prices(config: Any) -> dict[str, PriceConfig]:
+    """``lifecycle.prices`` of a bouclier.yaml, also keyed by each model's registry
+    ``version:`` label, so that recorded runs of that version find their price."""
+    policy = getattr(config, "lifecycle", None)
+    prices = dict(policy.prices) if policy else {}
+    for name, spec in config.models.items():
+        if spec.version and name in prices and spec.version not in prices:
+            prices[spec.version] = prices[name]
+    return prices
