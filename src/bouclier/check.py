@@ -31,6 +31,8 @@ from bouclier.gate.code_scan import code_scan_criterion, run_code_scan
 from bouclier.gate.fairness import ConsistencyData, GroupedData, consistency, fairness_criteria, group_summaries
 from bouclier.gate.grading import apply_grading
 from bouclier.gate.judge import JudgeOptions, MetricData, adjust, judge_criterion, overall
+from bouclier.lifecycle.stability import stability_criterion, stability_summaries
+from bouclier.lifecycle.usage import role_usage
 from bouclier.gate.result import (CaseRegression, CriterionResult, GroupSummary, MetricSummary, ModelInfo,
                                   RunResult, SuiteResult)
 from bouclier.runner import Response, ResponseCache, RunOptions, run_model
@@ -70,6 +72,10 @@ class CaseRecord:
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> metric -> score
     details: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> metric -> redacted finding
     grades: dict[str, dict[str, dict]] = field(default_factory=dict)  # role -> metric -> model grade (judge)
+    # With the suite's repeats >= 2: every sample and its scores (``responses``/``details``
+    # hold sample 0, ``scores`` the mean of the k scores).
+    samples: dict[str, list[Response]] = field(default_factory=dict)  # role -> k responses
+    sample_scores: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # role -> k x metric -> score
 
 
 def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: str | None = None) -> Plan:
@@ -132,6 +138,12 @@ def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: 
                 problems.append(Problem(f"scorer '{sc.name}' needs a reference: set the suite's "
                                         "'expected' or the scorer's 'field'", file=str(loaded.path), key=where))
         suites.append(SuitePlan(suite, dataset, scorers))
+    for i, sp in enumerate(suites):
+        graded = [sc.name for sc, scorer in getattr(sp, "scorers", []) if hasattr(scorer, "score_batch")]
+        if graded and getattr(sp.config, "repeats", 1) > 1:
+            problems.append(Problem(f"repeats with model-graded scorers ({', '.join(graded)}) is not supported: "
+                                    "grade once per answer and use judge_repeats for the grader's noise",
+                                    file=str(loaded.path), key=f"suites[{i}].repeats"))
     if problems:
         raise UsageError(problems=problems)
     # Model-graded scorers: judge and embedding models exist, rubrics load (before any call).
@@ -172,6 +184,17 @@ async def _build_models(plan: Plan) -> dict[str, Model]:
 
 
 def _score(plan: SuitePlan, record: CaseRecord, graded: dict[tuple[str, str], Grade] | None = None) -> None:
+    if record.samples:  # repeats: score each sample, the gate uses the mean
+        for role, responses in record.samples.items():
+            for response in responses:
+                one = CaseRecord(record.suite, record.case, {role: response})
+                _score(plan, one)
+                record.sample_scores.setdefault(role, []).append(one.scores[role])
+                if not record.details.get(role) and one.details.get(role):
+                    record.details[role] = one.details[role]
+            record.scores[role] = {m: float(np.mean([s[m] for s in record.sample_scores[role]]))
+                                   for m in record.sample_scores[role][0]}
+        return
     for role, response in record.responses.items():
         scores = record.scores.setdefault(role, {})
         for sc, scorer in plan.scorers:
@@ -231,19 +254,25 @@ async def execute(plan: Plan, *, use_cache: bool = True,
                 continue
             cases = sp.dataset.cases
 
-            async def one(role: str) -> list[Response]:
+            repeats = sp.config.repeats
+
+            async def one(role: str, repeat: int) -> list[Response]:
                 mcfg = cfg.models[getattr(plan, role)]
-                with progress(f"{sp.config.name}: {role} ({getattr(plan, role)})", len(cases)) as advance:
+                label = f"{sp.config.name}: {role} ({getattr(plan, role)})"
+                label += f" sample {repeat + 1}/{repeats}" if repeats > 1 else ""
+                with progress(label, len(cases)) as advance:
                     return await run_model(models[role], cases, options=options,
                                            system=sp.config.system or mcfg.system, params=mcfg.params,
-                                           cache=cache, progress=advance)
+                                           repeat=repeat, cache=cache, progress=advance)
 
-            answers = await asyncio.gather(*(one(role) for role in ROLES))
-            rows = [(case, {role: answers[r][k] for r, role in enumerate(ROLES)}) for k, case in enumerate(cases)]
+            answers = await asyncio.gather(*(one(role, k) for role in ROLES for k in range(repeats)))
+            rows = [(case, {role: answers[r * repeats][k] for r, role in enumerate(ROLES)}) for k, case in enumerate(cases)]
             graded = await grade_suite(sp.scorers, rows, grading, suite=sp.config.name)
             grader_reports += graded.reports
-            for k, (case, responses) in enumerate(rows):
-                record = CaseRecord(sp.config.name, case, responses)
+            for k, case in enumerate(cases):
+                samples = {role: [answers[r * repeats + j][k] for j in range(repeats)] for r, role in enumerate(ROLES)}
+                record = CaseRecord(sp.config.name, case, {role: s[0] for role, s in samples.items()},
+                                    samples=samples if repeats > 1 else {})
                 _score(sp, record, graded.case(k))
                 records.append(record)
     finally:
@@ -261,7 +290,8 @@ def _metric_data(sp: SuitePlan, records: list[CaseRecord], clusters: tuple | Non
     for sc, scorer in sp.scorers:
         arrays = {role: np.array([r.scores[role][sc.metric] for r in records], dtype=float) for role in ROLES}
         out.append(MetricData(
-            sp.config.name, sc.metric, scorer.binary, arrays["baseline"], arrays["candidate"],
+            sp.config.name, sc.metric, scorer.binary and sp.config.repeats == 1,  # a mean of k 0/1 scores is not 0/1
+            arrays["baseline"], arrays["candidate"],
             higher_is_better=getattr(scorer, "higher_is_better", True),
             case_ids=tuple(r.case.id for r in records),
             candidate_details=tuple(r.details.get("candidate", {}).get(sc.metric) for r in records),
@@ -339,7 +369,8 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
         verdict=verdict, reason=reason, baseline=info["baseline"], candidate=info["candidate"],
         confidence=cfg.run.confidence, multiple_testing=cfg.policy.multiple_testing,
         inconclusive_policy=cfg.policy.inconclusive, suites=suites, criteria=criteria,
-        regressions=(newly_succeeding + regressions)[:MAX_REGRESSIONS], inconsistent_sets=inconsistent)
+        regressions=(newly_succeeding + regressions)[:MAX_REGRESSIONS], inconsistent_sets=inconsistent,
+        usage=role_usage(records, {role: getattr(plan, role) for role in ROLES}))
 
 
 def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
@@ -351,6 +382,11 @@ def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
     data = _metric_data(sp, recs, clusters=parallel)
     by_name = {md.name: md for md in data}
     for c in cfg.criteria:
+        if c.kind == "max_unpredictability":
+            criteria.append(stability_criterion(c, recs, suite=cfg.name, repeats=cfg.repeats, agreement=cfg.agreement,
+                                                confidence=options.confidence, seed=options.seed,
+                                                n_resamples=options.n_resamples))
+            continue
         try:
             criteria.append(judge_criterion(c, by_name[c.metric], options))
         except ValueError as exc:  # e.g. NaN scores from a user scorer
@@ -381,7 +417,11 @@ def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
                  for md in data],
         errors={role: sum(not r.responses[role].ok for r in recs) for role in ROLES},
         cached={role: sum(r.responses[role].cached for r in recs) for role in ROLES},
-        regressions_total=len(found), group_by=cfg.group_by, groups=groups, consistency=summary)
+        regressions_total=len(found), group_by=cfg.group_by, groups=groups, consistency=summary,
+        stability=stability_summaries(recs, roles=ROLES, repeats=cfg.repeats, agreement=cfg.agreement,
+                                      binary={sc.metric: scorer.binary for sc, scorer in sp.scorers},
+                                      confidence=options.confidence,
+                                      seed=options.seed, n_resamples=options.n_resamples))
     return suite, found, broken
 
 

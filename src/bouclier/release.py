@@ -98,6 +98,11 @@ def check_release(loaded: LoadedConfig, *, baseline: str | None = None, candidat
     if not wants and not record:
         result, records = run_check(loaded, baseline=baseline, candidate=candidate, use_cache=use_cache,
                                     progress=progress)
+        from bouclier.lifecycle.deprecation import gate_warnings
+
+        warned = gate_warnings(loaded, result, database_url=database_url)
+        if warned:
+            result = result.model_copy(update={"warnings": [*result.warnings, *warned]})
         return result, records, None
     from bouclier.registry import open_registry
 
@@ -105,6 +110,11 @@ def check_release(loaded: LoadedConfig, *, baseline: str | None = None, candidat
         loaded, baseline, candidate = resolve_roles(loaded, reg, baseline=baseline, candidate=candidate)
     result, records = run_check(loaded, baseline=baseline, candidate=candidate, use_cache=use_cache,
                                 progress=progress)
+    from bouclier.lifecycle.deprecation import gate_warnings
+
+    warned = gate_warnings(loaded, result, database_url=database_url)
+    if warned:
+        result = result.model_copy(update={"warnings": [*result.warnings, *warned]})
     run_id = None
     if record:
         digests = {s.name: s.dataset_digest for s in result.suites}

@@ -85,6 +85,8 @@ def check(
         output_dir = loaded.base_dir / loaded.config.run.cache_dir / "runs" / stamp
     paths = write_run(result, output_dir, cases=case_rows(records))
     render_terminal(result, err_console)
+    for warning in result.warnings:
+        err_console.print(f"warning: {warning}", highlight=False)
     err_console.print(f"reports: {paths['json'].parent}", highlight=False)
     if run_id:
         err_console.print(f"recorded in the registry as gate run {run_id}", highlight=False)

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 from bouclier.config.performance import ModelCostConfig, PerformanceSuiteConfig
 
+from bouclier.config.lifecycle import AgreementConfig, LifecycleConfig, MaxUnpredictability
+
 CONFIG_VERSION = 1
 REFERENCE_MARK = "is not one of"
 
@@ -172,7 +174,8 @@ class ZeroTolerance(_CriterionBase):
 
 
 CriterionConfig = Annotated[
-    Union[NonInferiority, MinThreshold, MaxThreshold, ZeroTolerance], Field(discriminator="kind")
+    Union[NonInferiority, MinThreshold, MaxThreshold, ZeroTolerance, MaxUnpredictability],
+    Field(discriminator="kind"),
 ]
 
 
@@ -235,6 +238,10 @@ class SuiteConfig(Strict):
     canary: bool = Field(
         False, description="Plant a unique canary token per case, usable as {{canary}} in the input "
         "and system templates; the canary_leak scorer flags any output that repeats it.")
+    repeats: int = Field(
+        1, ge=1, le=100, description="Samples per case and model (stability; the gate uses the mean score).")
+    agreement: AgreementConfig | None = Field(
+        None, description="How repeated samples agree (default: equal after normalisation).")
 
     @field_validator("scorers", mode="before", json_schema_input_type=list[Union[str, ScorerConfig]])
     @classmethod
@@ -253,7 +260,9 @@ class SuiteConfig(Strict):
                 raise ValueError(f"fairness.metric '{self.fairness.metric}' {REFERENCE_MARK} this suite's metrics "
                                  f"(known: {', '.join(sorted(metrics))})")
         for i, c in enumerate(self.criteria):
-            if c.metric not in metrics:
+            if c.kind == "max_unpredictability" and self.repeats < 2:
+                raise ValueError(f"criteria[{i}] (max_unpredictability) needs repeats: 2 or more on the suite")
+            if c.metric is not None and c.metric not in metrics:
                 raise ValueError(
                     f"criteria[{i}].metric '{c.metric}' {REFERENCE_MARK} this suite's metrics "
                     f"(known: {', '.join(sorted(metrics))})"
@@ -418,6 +427,7 @@ class Config(Strict):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     code_scan: CodeScanConfig | None = Field(None, description="Fail the gate on secrets or unsafe artifacts.")
     registry: RegistryLink | None = Field(None, description="Link the gate to a registry model.")
+    lifecycle: LifecycleConfig | None = Field(None, description="Lifecycle policies and prices (bouclier compare, lifecycle report).")
 
     @model_validator(mode="after")
     def _check_refs(self) -> "Config":

@@ -224,6 +224,39 @@ class PerformanceSummary(_Model):
     memory_method: str | None = None
 
 
+class StabilitySummary(_Model):
+    """Agreement of one model's repeated samples of the same cases (suite ``repeats`` >= 2)."""
+
+    role: str
+    repeats: int
+    n_cases: int
+    agreement: str = Field(description="How two samples were judged to agree.")
+    unpredictability: float = Field(description="Mean over cases of the share of sample pairs that disagree.")
+    ci_low: float
+    ci_high: float
+    confidence: float
+    unstable_cases: int = Field(0, description="Cases whose samples do not all agree.")
+    flip_rate: dict[str, float] = Field(default_factory=dict,
+                                        description="0/1 metrics: share of cases whose samples both pass and fail.")
+    score_variance: dict[str, float] = Field(default_factory=dict,
+                                             description="Mean over cases of the variance of the k scores.")
+    method: str = ""
+
+
+class RoleUsage(_Model):
+    """Calls, errors, latency and tokens of one role over the whole run (every repeat)."""
+
+    role: str
+    model: str
+    calls: int
+    errors: int
+    cached: int = 0
+    latency_p50_s: float | None = None
+    latency_p95_s: float | None = None
+    mean_input_tokens: float | None = Field(None, description="None when the model reports no token counts.")
+    mean_output_tokens: float | None = None
+
+
 class SuiteResult(_Model):
     name: str
     dataset: str
@@ -289,6 +322,7 @@ class GraderEvidence(_Model):
         if self.first_error:
             parts.append(f"first error: {self.first_error}")
         return "; ".join(parts)
+    stability: list[StabilitySummary] = Field(default_factory=list, description="Per role, when repeats >= 2.")
 
 
 class RunResult(_Model):
@@ -312,6 +346,9 @@ class RunResult(_Model):
     inconsistent_sets: list[InconsistentSet] = Field(default_factory=list)
     stopped: str | None = Field(None, description="Why calls stopped early (run.max_cost_usd reached).")
     graders: list[GraderEvidence] = Field(default_factory=list)
+    usage: list[RoleUsage] = Field(default_factory=list, description="Latency, tokens and errors per role.")
+    warnings: list[str] = Field(default_factory=list, description="E.g. a deprecated version used as baseline.")
+    origin: str | None = Field(None, description="What made the run: check, watch or compare.")
 
     def exit_code(self) -> int:
         """0 pass, 1 fail, 3 inconclusive (or 0/1 when the policy maps it)."""

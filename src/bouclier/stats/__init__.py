@@ -6,6 +6,7 @@ See docs/statistics.md for the decision rule and the reasons behind each method.
 
 from bouclier.stats.agreement import Agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha, unit_agreement
 from bouclier.stats.bootstrap import BOOTSTRAP_MAX_UNITS
+from bouclier.stats.changepoint import ChangePoint, detect_change_points
 from bouclier.stats.comparison import (
     Comparison,
     PairedComparison,
@@ -30,6 +31,7 @@ from bouclier.stats.power import cases_for_effect, cases_needed, minimum_detecta
 from bouclier.stats.proportions import ProportionDifference, proportion_difference, wilson_interval
 from bouclier.stats.quantiles import bootstrap_quantile_ratio
 from bouclier.stats.ranks import RankComparison, hodges_lehmann, mann_whitney
+from bouclier.stats.stability import UnpredictabilityIndex, unpredictability_index
 
 __all__ = [
     "Agreement",
@@ -38,6 +40,10 @@ __all__ = [
     "krippendorff_alpha",
     "unit_agreement",
     "BOOTSTRAP_MAX_UNITS",
+    "ChangePoint",
+    "UnpredictabilityIndex",
+    "detect_change_points",
+    "unpredictability_index",
     "Comparison",
     "Interval",
     "PairedComparison",

@@ -1,0 +1,58 @@
+"""Warnings while a deprecated (or retired) version is still used as a baseline or still
+serves production."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def _when(v: Any) -> str:
+    return f", retire after {v.retire_after.isoformat()}" if v.retire_after else ""
+
+
+def deprecation_warnings(registry: Any, model: str, *, baseline: str | None = None,
+                         today: dt.date | None = None) -> list[str]:
+    """Warnings for ``model``: its ``baseline`` version or alias (when given) is deprecated
+    or retired; the version behind ``production`` is deprecated."""
+    from bouclier.registry import RegistryError
+
+    today = today or dt.date.today()
+    out = []
+    if baseline is not None:
+        try:
+            v = registry.resolve(model, baseline)
+        except RegistryError:
+            v = None
+        if v is not None and v.stage in ("deprecated", "retired"):
+            late = " (that date has passed)" if v.retire_after and v.retire_after < today else ""
+            out.append(f"the baseline {v.ref} is {v.stage}{_when(v)}{late}: "
+                       "gate against the current production version instead")
+    try:
+        prod = registry.resolve(model, "production")
+    except RegistryError:
+        prod = None
+    if prod is not None and prod.stage in ("deprecated", "retired"):
+        late = " (that date has passed)" if prod.retire_after and prod.retire_after < today else ""
+        out.append(f"production still serves {prod.ref}, which is {prod.stage}{_when(prod)}{late}: "
+                   "promote a replacement")
+    return out
+
+
+def gate_warnings(loaded: Any, result: Any, *, database_url: str | None = None) -> list[str]:
+    """Deprecation warnings for a gate run: only with a registry link and a registry that
+    already exists (a check never creates a database just to look)."""
+    import os
+    from pathlib import Path
+
+    from bouclier.registry import ENV_URL, open_registry
+
+    link = loaded.config.registry
+    if link is None:
+        return []
+    if not (database_url or os.environ.get(ENV_URL) or Path(".bouclier/bouclier.db").exists()):
+        return []
+    spec = loaded.config.models.get(result.baseline.name)
+    label = spec.version if spec is not None else None
+    with open_registry(database_url) as reg:
+        return deprecation_warnings(reg, link.model, baseline=label)
