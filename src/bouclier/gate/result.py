@@ -273,6 +273,7 @@ class SuiteResult(_Model):
     kind: str = "quality"
     performance: PerformanceSummary | None = None
     cost: CostSummary | None = None
+    stability: list[StabilitySummary] = Field(default_factory=list, description="Per role, when repeats >= 2.")
 
 
 class GraderEvidence(_Model):
@@ -322,7 +323,6 @@ class GraderEvidence(_Model):
         if self.first_error:
             parts.append(f"first error: {self.first_error}")
         return "; ".join(parts)
-    stability: list[StabilitySummary] = Field(default_factory=list, description="Per role, when repeats >= 2.")
 
 
 class RunResult(_Model):
