@@ -28,9 +28,9 @@ def _root() -> None:
 
 def _register() -> None:
     # One line per command module; each module exposes ``register(app)``.
-    from bouclier.cli import audit, db, gate, init, judge, lifecycle, registry, report, router, scan
+    from bouclier.cli import audit, db, gate, init, judge, lifecycle, registry, report, rollout, router, scan
 
-    for module in (gate, scan, report, init, judge, db, registry, audit, lifecycle, router):
+    for module in (gate, scan, report, init, judge, db, registry, audit, lifecycle, router, rollout):
         module.register(app)
 
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from bouclier.config.performance import ModelCostConfig, PerformanceSuiteConfig
-
 from bouclier.config.lifecycle import AgreementConfig, LifecycleConfig, MaxUnpredictability
+from bouclier.rollout.plan import RolloutConfig
 
 CONFIG_VERSION = 1
 REFERENCE_MARK = "is not one of"
@@ -428,6 +428,7 @@ class Config(Strict):
     code_scan: CodeScanConfig | None = Field(None, description="Fail the gate on secrets or unsafe artifacts.")
     registry: RegistryLink | None = Field(None, description="Link the gate to a registry model.")
     lifecycle: LifecycleConfig | None = Field(None, description="Lifecycle policies and prices (bouclier compare, lifecycle report).")
+    rollout: RolloutConfig | None = Field(None, description="Progressive rollout (see docs/rollout.md).")
 
     @model_validator(mode="after")
     def _check_refs(self) -> "Config":

@@ -180,6 +180,31 @@ class RolloutRow(Base):
     revision: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # 0002: the router's rollout id, when the current step began, and its detail
+    # (extensions, pause reason and resume target, last analysis).
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    step_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class RolloutTransitionRow(Base):
+    """One state change of a rollout and the evidence (analysis, command) that caused it."""
+
+    __tablename__ = "rollout_transition"
+    __table_args__ = (UniqueConstraint("rollout_id", "seq", name="uq_rollout_transition_rollout_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("rollout.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    from_state: Mapped[str] = mapped_column(String(30))
+    from_step: Mapped[int] = mapped_column(Integer)
+    to_state: Mapped[str] = mapped_column(String(30))
+    to_step: Mapped[int] = mapped_column(Integer)
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEventRow(Base):
