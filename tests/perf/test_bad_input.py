@@ -126,4 +126,4 @@ def test_bad_performance_config(tmp_path):
     assert r.returncode == 2 and "bouclier.yaml:18: suites[1].load: mode: open needs rate_per_s" in r.stderr
     (path.parent / "bouclier.yaml").write_text(path.read_text().replace("kind: performance", "kind: perf"))
     r = bouclier("validate", cwd=path.parent)
-    assert r.returncode == 2 and "'quality', 'performance'" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "unknown suite kind (expected quality, safety or performance)" in r.stderr and "Traceback" not in r.stderr

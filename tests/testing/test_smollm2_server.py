@@ -20,12 +20,11 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def url():
-    from bouclier.testing.smollm2_server import SmolLM2, create_app
+def url(smollm2_model):
+    from bouclier.testing.smollm2_server import create_app
     from tests.servers.fixtures import serve_app as serve
 
-    model = SmolLM2(threads=2)
-    with serve(create_app(model, max_tokens=16)) as base:
+    with serve(create_app(smollm2_model, max_tokens=16)) as base:
         yield base
 
 
