@@ -152,11 +152,11 @@ def fairness_criteria(data: GroupedData, cfg: FairnessConfig, options: JudgeOpti
             v = _verdict(cmp, options)
             lo, hi = cmp.interval.low, cmp.interval.high
             moved = "rose" if cmp.estimate > 0 else "fell" if cmp.estimate < 0 else "did not change"
-            reason = (f"in '{g}', {md.name} {moved} {_fmt(abs(cmp.estimate), points)} "
+            reason = (f"in '{g}', {md.name} {moved} {_fmt(abs(cmp.estimate), points)}{' points' if points else ''} "
                       f"({pct} CI {_fmt(lo, points, True)} to {_fmt(hi, points, True)}; n={sizes[g]}), "
                       + {Verdict.PASS: "within", Verdict.FAIL: "beyond",
                          Verdict.INCONCLUSIVE: "straddling"}[v] + f" the margin of {_fmt(margin, points)}"
-                      + _tail(v, cmp, sizes[g]))
+                      + (" points" if points else "") + _tail(v, cmp, sizes[g]))
             out.append(CriterionResult(**base, name=name, kind="per_group_non_inferiority", group=g, n=sizes[g],
                                        verdict=v, reason=reason, baseline_value=float(md.baseline[mask].mean()),
                                        candidate_value=float(md.candidate[mask].mean()), difference=cmp.estimate,
