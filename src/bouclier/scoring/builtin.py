@@ -105,10 +105,7 @@ class JSONSchema:
     needs_reference = False
 
     def __init__(self, *, schema: dict | None = None, schema_file: str | None = None):
-        try:
-            import jsonschema
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ValueError("needs the jsonschema package: pip install 'bouclier[jsonschema]'") from exc
+        import jsonschema
         if (schema is None) == (schema_file is None):
             raise ValueError("give exactly one of 'schema' or 'schema_file'")
         if schema_file is not None:
