@@ -46,9 +46,9 @@ def _row(label: str, level, requests: int, elapsed: float, requested: float | No
 
 
 async def main(requests: int) -> None:
-    rows = [(f"closed loop, concurrency 1, sync model", "closed", 1.0, False),
-            (f"closed loop, concurrency 16, async model", "closed", 16.0, True)]
-    rows += [(f"open loop, async model", "open", r, True) for r in (1000.0, 5000.0, 20000.0)]
+    rows = [("closed loop, concurrency 1, sync model", "closed", 1.0, False),
+            ("closed loop, concurrency 16, async model", "closed", 16.0, True)]
+    rows += [("open loop, async model", "open", r, True) for r in (1000.0, 5000.0, 20000.0)]
     print(f"machine: {platform.machine()} {platform.processor() or ''}, python {platform.python_version()}, "
           f"date {time.strftime('%Y-%m-%d')}, {requests} requests per model")
     print("| load | requested req/s | achieved starts/s | completed req/s | added latency p50 (µs) | "

@@ -26,7 +26,7 @@ from bouclier.config.schema import ScorerConfig, SuiteConfig
 from bouclier.cost.budget import apply_budget_stop, budget_problems, guard_models
 from bouclier.cost.suites import records_cost
 from bouclier.data import Case, Dataset, load_cases
-from bouclier.errors import ConfigError, DataError, Problem, UsageError
+from bouclier.errors import DataError, Problem, UsageError
 from bouclier.gate.code_scan import code_scan_criterion, run_code_scan
 from bouclier.gate.fairness import ConsistencyData, GroupedData, consistency, fairness_criteria, group_summaries
 from bouclier.gate.grading import apply_grading

@@ -19,5 +19,5 @@ def print_error(exc: BouclierError) -> None:
         for p in problems:
             err_console.print(f"  - {p}", highlight=False, markup=False, soft_wrap=True)
     else:
-        err_console.print(f"[bold red]error:[/] ", end="", highlight=False)
+        err_console.print("[bold red]error:[/] ", end="", highlight=False)
         err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)

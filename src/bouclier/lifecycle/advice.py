@@ -101,7 +101,7 @@ def _advise(v, m: Measures | None, seen, runs, figures, policy: LifecycleConfig,
         if v.retire_after and v.retire_after < today and v.ref != production:
             found["retire"].append(f"deprecated; its retire-after date {v.retire_after.isoformat()} has passed")
         else:
-            notes.append(f"deprecated" + (f", retire after {v.retire_after.isoformat()}" if v.retire_after else ""))
+            notes.append("deprecated" + (f", retire after {v.retire_after.isoformat()}" if v.retire_after else ""))
     evidence = []
     if m is None:
         if v.stage != "retired":

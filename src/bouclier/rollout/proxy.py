@@ -240,7 +240,6 @@ class ProxyPath:
 
     async def _relay(self, send: Any, resp: aiohttp.ClientResponse, signal: Signal, variant: str, t0: float,
                      openai: bool, inspect: bool, request_body: bytes) -> None:
-        router = self.router
         status = resp.status
         signal.status = status
         if status >= 500:
