@@ -80,7 +80,7 @@ NEGATIVES: dict[str, Gen] = {
     "poetry_lock": lambda r: f'{{file = "pkg-1.0-py3-none-any.whl", hash = "sha256:{_r(r, HEX, 64)}"}},\n',
     "placeholder_key": lambda r: _ctx(r, r.choice(["api_key", "secret", "token"]), r.choice(
         ["YOUR_API_KEY", "xxxxxxxxxxxxxxxxxxxx", "<your-token-here>", "${API_TOKEN}", "{{ secret_key }}", "changeme", "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx"])),
-    "placeholder_password": lambda r: f'password = "{r.choice(["changeme", "YOUR_PASSWORD", "<password>", "********", "${DB_PASSWORD}", "password"])}"\n',
+    "placeholder_password": lambda r: f'password = "{r.choice(["changeme", "YOUR_PASSWORD", "<password>", "********", "${DB_PASSWORD}", "password"])}"\n',  # bouclier: allow (placeholders the scanner must ignore)
     "aws_example": lambda r: 'aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"\naws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n',
     "password_code": lambda r: r.choice([
         "password = getpass.getpass('Password: ')\n",

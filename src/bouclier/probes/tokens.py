@@ -35,5 +35,5 @@ def run_tokens(*, seed: int, probe_id: str) -> RunTokens:
     return RunTokens(
         marker="MRK-" + _draw(seed, probe_id, "marker", 8),
         canary="CNY-" + _draw(seed, probe_id, "canary", 10),
-        secret="sk-bouclier-" + secret_body[:28],
+        secret="sk-bouclier-" + secret_body[:28],  # bouclier: allow (a fake key drawn per run for the probes)
     )
