@@ -52,7 +52,7 @@ INSERT = ("INSERT INTO audit_event (seq, ts, actor, kind, model, payload, prev_h
 def _shift_up(reg, from_seq):
     # move seq >= from_seq up by one (via a large offset: seq is the primary key)
     _sql(reg, f"UPDATE audit_event SET seq = seq + 1000000 WHERE seq >= {from_seq}",
-         f"UPDATE audit_event SET seq = seq - 999999 WHERE seq >= 1000000")
+         "UPDATE audit_event SET seq = seq - 999999 WHERE seq >= 1000000")
 
 
 def test_intact_chain_verifies(trail):

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 from importlib import resources
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import jsonschema

@@ -142,7 +142,7 @@ def test_code_scan_bad_inputs(tmp_path, token):
 
 
 def test_canary_leak_without_planted_canary_is_a_clear_error(tmp_path, token):
-    loaded = make(tmp_path)
+    make(tmp_path)
     text = (tmp_path / "bouclier.yaml").read_text().replace("canary: true", "canary: false").replace(
         "|{{canary}}", "|x").replace(" {{canary}}:", ":")
     (tmp_path / "bouclier.yaml").write_text(text)

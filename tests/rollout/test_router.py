@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.rollout.apps import dead_url, garbage_server, marked_app
+from tests.rollout.apps import dead_url, marked_app
 from tests.rollout.harness import TOKEN, chat, router_config, serve_router
 from tests.servers.fixtures import serve_app
 from tests.servers.openai_app import make_app

@@ -4,7 +4,6 @@ French only, one that over-refuses, and the deliberately vulnerable one."""
 
 import json
 
-import pytest
 
 from bouclier.check import case_rows, run_check
 from bouclier.config import load_config

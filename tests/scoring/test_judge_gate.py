@@ -157,7 +157,7 @@ def test_min_judge_reliability_needs_repeats(tmp_path):
 
 
 def test_unknown_judge_model_is_reported_before_any_call(tmp_path):
-    loaded = project(tmp_path, judge="stable")
+    project(tmp_path, judge="stable")
     text = (tmp_path / "bouclier.yaml").read_text().replace("model: judge,", "model: jduge,")
     (tmp_path / "bouclier.yaml").write_text(text)
     with pytest.raises(ConfigError, match=r"suites\[0\].scorers\[0\].options: judge model 'jduge' is not one"):
@@ -167,7 +167,7 @@ def test_unknown_judge_model_is_reported_before_any_call(tmp_path):
 def test_rubric_without_its_placeholders_is_refused_at_plan_time(tmp_path):
     (tmp_path / "mine.yaml").write_text("name: mine\nscale: [1, 5]\nrequires: [reference]\n"
                                         "template: 'Grade this: {{output}}'\n")
-    loaded = project(tmp_path, judge="stable")
+    project(tmp_path, judge="stable")
     text = (tmp_path / "bouclier.yaml").read_text().replace("rubric: correctness", f"rubric: {tmp_path / 'mine.yaml'}")
     (tmp_path / "bouclier.yaml").write_text(text)
     with pytest.raises(UsageError, match=r"suites\[0\].scorers\[0\].*template lacks the placeholder\(s\) it needs: "
@@ -176,7 +176,7 @@ def test_rubric_without_its_placeholders_is_refused_at_plan_time(tmp_path):
 
 
 def test_case_field_for_a_rubric_placeholder_must_exist(tmp_path):
-    loaded = project(tmp_path, judge="stable")
+    project(tmp_path, judge="stable")
     text = (tmp_path / "bouclier.yaml").read_text().replace("rubric: correctness", "rubric: groundedness")
     (tmp_path / "bouclier.yaml").write_text(text)
     from bouclier.errors import DataError

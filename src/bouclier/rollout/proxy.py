@@ -2,9 +2,10 @@
 
 A plain ASGI callable (served by uvicorn) for the proxied paths, with the operations and
 admin routes in a Starlette app (:mod:`bouclier.rollout.operations`). Upstream calls use
-aiohttp (chosen by measurement, see docs/benchmarks.md): one session per upstream, raw
-bytes (no decompression), redirects not followed. Answers are passed on chunk by chunk as
-they arrive, so server-sent events reach the client without buffering.
+the lean HTTP/1.1 client of :mod:`bouclier.rollout.upstream` (chosen by measurement over
+aiohttp, see docs/benchmarks.md): one connection pool per upstream, raw bytes (no
+decompression), redirects not followed. Answers are passed on chunk by chunk as they
+arrive, so server-sent events reach the client without buffering.
 
 Errors the client can see: 400 (bad tester header), 404 (path not proxied), 413 (body too
 large), 431 (headers too large), 502 (upstream unreachable or malformed answer), 504
@@ -15,7 +16,6 @@ client, and still recorded as a canary error.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -25,21 +25,18 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-import aiohttp
-from yarl import URL
-
 from bouclier.rollout.config import VARIANTS, RouterConfig, UpstreamConfig
 from bouclier.rollout.inspection import Capture
 from bouclier.rollout.signals import Signal
+from bouclier.rollout.upstream import UpstreamError, UpstreamPool, UpstreamResponse
 
 log = logging.getLogger("bouclier.router")
 
 _HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
                   b"trailer", b"transfer-encoding", b"upgrade", b"host", b"content-length", b"expect"})
-_HOP_RESPONSE = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-                           "trailer", "transfer-encoding", "upgrade"})
+_HOP_RESPONSE = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te",
+                           b"trailer", b"transfer-encoding", b"upgrade"})
 _SMALL = 64 * 1024  # answers with a Content-Length up to this are read whole, then sent at once
-_CONNECTION_ERRORS = (aiohttp.ClientError, OSError)
 
 
 class UpstreamFailure(Exception):
@@ -52,9 +49,8 @@ class UpstreamFailure(Exception):
 class Upstream:
     name: str
     config: UpstreamConfig
-    session: aiohttp.ClientSession
-    timeout: aiohttp.ClientTimeout
-    extra_headers: list[tuple[str, str]]
+    pool: UpstreamPool
+    extra_headers: list[tuple[bytes, bytes]]
 
 
 def json_response_messages(status: int, payload: dict[str, Any], headers: list[tuple[bytes, bytes]] = ()) -> tuple[dict, dict]:
@@ -88,7 +84,7 @@ class ProxyPath:
         self.inspect_share = c.signals.inspect_share / 100
         self.failover = c.failover.enabled
         self.failover_status = frozenset(c.failover.on_status)
-        self.bucket_header = c.assignment.bucket_header
+        self.bucket_header = c.assignment.bucket_header.encode("latin-1") if c.assignment.bucket_header else None
         self.force = router.assigner.force_header
         self.upstreams: dict[str, Upstream] = {}
         self._rng = random.Random()
@@ -105,19 +101,14 @@ class ProxyPath:
     async def open(self) -> None:
         for name in VARIANTS:
             uc = self.config.upstreams[name]
-            connector = aiohttp.TCPConnector(limit=uc.max_connections, keepalive_timeout=30, ttl_dns_cache=300)
-            session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False,
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
-                timeout=aiohttp.ClientTimeout(total=None))
+            pool = UpstreamPool(uc.url, max_connections=uc.max_connections, connect_timeout_s=uc.connect_timeout_s,
+                                read_timeout_s=uc.timeout_s)
             extra = list(uc.headers.items()) + [(k, os.environ.get(v, "")) for k, v in uc.headers_env.items()]
-            timeout = aiohttp.ClientTimeout(total=None, connect=uc.connect_timeout_s, sock_connect=uc.connect_timeout_s,
-                                            sock_read=uc.timeout_s)
-            self.upstreams[name] = Upstream(name, uc, session, timeout, extra)
+            self.upstreams[name] = Upstream(name, uc, pool, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in extra])
 
     async def close(self) -> None:
         for up in self.upstreams.values():
-            await up.session.close()
+            await up.pool.close()
 
     # ------------------------------------------------------------------ request
 
@@ -135,7 +126,7 @@ class ProxyPath:
                                         f"{self.max_headers} headers)", headers=[(b"connection", b"close")])
             return
         forced = None
-        out_headers: list[tuple[str, str]] = []
+        out_headers: list[tuple[bytes, bytes]] = []
         force = self.force
         for k, v in headers:
             if k in _HOP:
@@ -147,7 +138,7 @@ class ProxyPath:
             if k == force:
                 forced = v.decode("latin-1").strip().lower()
                 continue
-            out_headers.append((k.decode("latin-1"), v.decode("latin-1")))
+            out_headers.append((k, v))
         if forced is not None and forced not in VARIANTS:
             await send_error(send, 400, f"{self.config.assignment.force_header} must be stable or canary, found {forced[:40]!r}")
             return
@@ -159,13 +150,12 @@ class ProxyPath:
         variant = forced or assignment.variant
         request_id = self.new_request_id()
         if self.bucket_header:
-            out_headers.append((self.bucket_header, str(assignment.bucket)))
-        out_headers.append(("X-Request-Id", request_id))
+            out_headers.append((self.bucket_header, b"%d" % assignment.bucket))
+        out_headers.append((b"x-request-id", request_id.encode()))
         qs = scope.get("query_string") or b""
         target = scope.get("raw_path") or path.encode()
         if qs:
             target = target + b"?" + qs
-        target_s = target.decode("latin-1")
         openai = path.startswith(self.openai_paths)
         signal = Signal(request_id=request_id, rollout_id=self.config.rollout_id, ts=ts, variant=variant,
                         method=method, path=path, bucket=assignment.bucket, key_source=assignment.key_source,
@@ -173,8 +163,8 @@ class ProxyPath:
         inspect = openai and self._rng.random() < self.inspect_share
         shadow = router.shadow
         if variant == "stable" and forced is None and shadow.eligible(method, path) and shadow.admit() is None:
-            router.spawn(self._mirror(method, target_s, out_headers, body, request_id, ts, assignment, openai))
-        await self._serve(send, signal, variant, method, target_s, out_headers, body, t0, openai, inspect)
+            router.spawn(self._mirror(method, target, out_headers, body, request_id, ts, assignment, openai))
+        await self._serve(send, signal, variant, method, target, out_headers, body, t0, openai, inspect)
 
     async def _read_body(self, receive: Any, send: Any) -> bytes | None:
         chunks = []
@@ -194,8 +184,8 @@ class ProxyPath:
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _serve(self, send: Any, signal: Signal, variant: str, method: str, target: str,
-                     headers: list[tuple[str, str]], body: bytes, t0: float, openai: bool, inspect: bool) -> None:
+    async def _serve(self, send: Any, signal: Signal, variant: str, method: str, target: bytes,
+                     headers: list[tuple[bytes, bytes]], body: bytes, t0: float, openai: bool, inspect: bool) -> None:
         router = self.router
         try:
             resp = await self._open(variant, method, target, headers, body)
@@ -223,31 +213,26 @@ class ProxyPath:
             return
         await self._relay(send, resp, signal, variant, t0, openai, inspect, body)
 
-    async def _open(self, variant: str, method: str, target: str, headers: list[tuple[str, str]],
-                    body: bytes) -> aiohttp.ClientResponse:
+    async def _open(self, variant: str, method: str, target: bytes, headers: list[tuple[bytes, bytes]],
+                    body: bytes) -> UpstreamResponse:
         up = self.upstreams[variant]
         if up.extra_headers:
             headers = headers + up.extra_headers
         try:
-            return await up.session.request(method, URL(up.config.url + target, encoded=True), headers=headers,
-                                            data=body or None, allow_redirects=False, timeout=up.timeout)
-        except asyncio.TimeoutError as exc:
-            raise UpstreamFailure("timeout", f"no answer within {up.config.timeout_s:g} s") from exc
-        except aiohttp.ClientResponseError as exc:  # the upstream's answer is not valid HTTP
-            raise UpstreamFailure("invalid_response", "malformed HTTP answer (" + " ".join(str(exc.message).split())[:160] + ")") from exc
-        except _CONNECTION_ERRORS as exc:
-            raise UpstreamFailure("error", f"{type(exc).__name__}: {exc}"[:200]) from exc
+            return await up.pool.request(method, target, headers, body)
+        except UpstreamError as exc:
+            raise UpstreamFailure(exc.outcome, exc.reason) from None
 
-    async def _relay(self, send: Any, resp: aiohttp.ClientResponse, signal: Signal, variant: str, t0: float,
+    async def _relay(self, send: Any, resp: UpstreamResponse, signal: Signal, variant: str, t0: float,
                      openai: bool, inspect: bool, request_body: bytes) -> None:
         status = resp.status
         signal.status = status
         if status >= 500:
             signal.outcome, signal.error = "http_error", f"{variant} answered {status}"
-        content_type = resp.headers.get("Content-Type", "")
+        content_type = (resp.header(b"content-type") or b"").decode("latin-1")
         streamed = content_type.startswith("text/event-stream")
         signal.streamed = streamed
-        out = [(k, v) for k, v in resp.raw_headers if k.decode("latin-1").lower() not in _HOP_RESPONSE]
+        out = [(k, v) for k, v in resp.headers if k.lower() not in _HOP_RESPONSE]
         out.append((b"x-request-id", signal.request_id.encode()))
         out.append((b"x-bouclier-variant", variant.encode()))
         keep = openai
@@ -267,7 +252,7 @@ class ProxyPath:
             else:
                 started = True
                 await send({"type": "http.response.start", "status": status, "headers": out})
-                async for chunk in resp.content.iter_any():
+                async for chunk in resp.chunks():
                     if signal.ttft_ms is None and streamed:
                         signal.ttft_ms = (perf_counter() - t0) * 1000
                     if keep:
@@ -278,9 +263,9 @@ class ProxyPath:
                             truncated = True
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
-        except (asyncio.TimeoutError, *_CONNECTION_ERRORS) as exc:
-            timeout = isinstance(exc, asyncio.TimeoutError)
-            signal.outcome = "timeout" if timeout else "error"
+        except UpstreamError as exc:
+            timeout = exc.outcome == "timeout"
+            signal.outcome = "timeout" if timeout else exc.outcome
             signal.error = f"{variant} {'went silent' if timeout else 'broke the answer'} mid-answer"
             if not started:
                 signal.status = 504 if timeout else 502
@@ -293,7 +278,7 @@ class ProxyPath:
             return
         self._finish(signal, t0, resp, kept, truncated, content_type, inspect, request_body, variant)
 
-    def _finish(self, signal: Signal, t0: float, resp: aiohttp.ClientResponse, kept: list[bytes], truncated: bool,
+    def _finish(self, signal: Signal, t0: float, resp: UpstreamResponse, kept: list[bytes], truncated: bool,
                 content_type: str, inspect: bool, request_body: bytes, variant: str) -> None:
         signal.latency_ms = (perf_counter() - t0) * 1000
         resp.release()
@@ -301,19 +286,19 @@ class ProxyPath:
         self.router.recorder.submit(Capture(
             signal=signal, openai=bool(kept), inspect=inspect, request_body=request_body if inspect else b"",
             body=kept[0] if len(kept) == 1 else b"".join(kept), truncated=truncated, content_type=content_type,
-            content_encoding=resp.headers.get("Content-Encoding", ""),
+            content_encoding=(resp.header(b"content-encoding") or b"").decode("latin-1"),
             price_prompt_per_1k=uc.price_prompt_per_1k, price_completion_per_1k=uc.price_completion_per_1k))
 
     # ------------------------------------------------------------------ shadow
 
-    async def _mirror(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, pair_of: str,
+    async def _mirror(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes, pair_of: str,
                       ts: float, assignment: Any, openai: bool) -> None:
         router = self.router
         t0 = perf_counter()
         request_id = self.new_request_id()
-        headers = [(k, request_id if k == "X-Request-Id" else v) for k, v in headers]
+        headers = [(k, request_id.encode() if k == b"x-request-id" else v) for k, v in headers]
         signal = Signal(request_id=request_id, rollout_id=self.config.rollout_id, ts=ts, variant="canary",
-                        kind="shadow", method=method, path=target.split("?", 1)[0], bucket=assignment.bucket,
+                        kind="shadow", method=method, path=target.split(b"?", 1)[0].decode("latin-1"), bucket=assignment.bucket,
                         key_source=assignment.key_source, pair_of=pair_of, weights_epoch=router.epoch)
         kept: list[bytes] = []
         size, truncated = 0, False
@@ -321,13 +306,13 @@ class ProxyPath:
         try:
             resp = await self._open("canary", method, target, headers, body)
             signal.status = resp.status
-            content_type = resp.headers.get("Content-Type", "")
-            encoding = resp.headers.get("Content-Encoding", "")
+            content_type = (resp.header(b"content-type") or b"").decode("latin-1")
+            encoding = (resp.header(b"content-encoding") or b"").decode("latin-1")
             signal.streamed = content_type.startswith("text/event-stream")
             if resp.status >= 500:
                 signal.outcome, signal.error = "http_error", f"canary answered {resp.status}"
             try:
-                async for chunk in resp.content.iter_any():
+                async for chunk in resp.chunks():
                     if signal.ttft_ms is None and signal.streamed:
                         signal.ttft_ms = (perf_counter() - t0) * 1000
                     if size + len(chunk) <= self.max_inspect:
@@ -339,10 +324,9 @@ class ProxyPath:
                 resp.release()
         except UpstreamFailure as exc:
             signal.outcome, signal.error, signal.status = exc.outcome, exc.reason, exc.status
-        except asyncio.TimeoutError:
-            signal.outcome, signal.error = "timeout", "canary went silent mid-answer"
-        except _CONNECTION_ERRORS as exc:
-            signal.outcome, signal.error = "error", f"canary broke the answer: {type(exc).__name__}"
+        except UpstreamError as exc:
+            signal.outcome = exc.outcome
+            signal.error = "canary went silent mid-answer" if exc.outcome == "timeout" else f"canary broke the answer: {exc.reason}"
         finally:
             router.shadow.done()
         signal.latency_ms = (perf_counter() - t0) * 1000
