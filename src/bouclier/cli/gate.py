@@ -16,7 +16,7 @@ from bouclier.cli.output import err_console
 CONFIG_OPTION = typer.Option("bouclier.yaml", "--config", "-c", help="Path to bouclier.yaml.")
 
 
-def _progress_factory():
+def progress_factory():
     """A Rich bar on a terminal; plain lines (every 10%) in CI logs."""
     if err_console.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -79,7 +79,7 @@ def check(
         _estimate(loaded, baseline, candidate, as_json)
         raise typer.Exit(0)
     result, records, run_id = check_release(loaded, baseline=baseline, candidate=candidate, record=record,
-                                            database_url=db, use_cache=not no_cache, progress=_progress_factory())
+                                            database_url=db, use_cache=not no_cache, progress=progress_factory())
     if output_dir is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         output_dir = loaded.base_dir / loaded.config.run.cache_dir / "runs" / stamp

@@ -50,7 +50,7 @@ def calibrate_command(
 ) -> None:
     """Grade a human-labelled set with a judge; report accuracy, Cohen's kappa and the
     confusion matrix, per label and per language (exit 0; 2 on bad input)."""
-    from bouclier.cli.gate import _progress_factory
+    from bouclier.cli.gate import progress_factory
     from bouclier.config import load_config
     from bouclier.scoring.calibration import calibrate, render_markdown
 
@@ -58,7 +58,7 @@ def calibrate_command(
     report = calibrate(loaded, judge=judge, rubric=rubric, data=data, label_field=label_field,
                        lang_field=lang_field, input_field=input_field, output_field=output_field,
                        reference_field=reference_field, label_map=_label_map(label_map), repeats=repeats,
-                       limit=limit, use_cache=not no_cache, progress=_progress_factory())
+                       limit=limit, use_cache=not no_cache, progress=progress_factory())
     err_console.print(render_markdown(report), highlight=False, markup=False)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")

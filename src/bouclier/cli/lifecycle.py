@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from bouclier.cli.db import DB_OPTION
-from bouclier.cli.gate import CONFIG_OPTION, _progress_factory
+from bouclier.cli.gate import CONFIG_OPTION, progress_factory
 from bouclier.cli.output import err_console
 from bouclier.errors import UsageError
 
@@ -67,7 +67,7 @@ def compare(
 
     loaded = load_config(config)
     comparison, results = run_compare(loaded, candidates=candidate or None, baseline=baseline, database_url=db,
-                                      use_cache=not no_cache, progress=_progress_factory())
+                                      use_cache=not no_cache, progress=progress_factory())
     _render_comparison(comparison)
     if as_json:
         data = asdict(comparison)
@@ -111,7 +111,7 @@ def watch(
     from bouclier.registry import open_registry
 
     loaded = load_config(config)
-    run = watch_production(loaded, baseline=baseline, database_url=db, progress=_progress_factory())
+    run = watch_production(loaded, baseline=baseline, database_url=db, progress=progress_factory())
     err_console.print(f"watched {run.version}: gate {run.result.verdict.value} vs {run.result.baseline.name}; "
                       f"recorded as run {run.run_id}", highlight=False)
     for w in run.warnings:

@@ -18,7 +18,7 @@ import numpy as np
 
 from bouclier import stats
 from bouclier.config.schema import FairnessConfig
-from bouclier.gate.judge import JudgeOptions, MetricData, _fmt
+from bouclier.gate.judge import JudgeOptions, MetricData, format_value
 from bouclier.gate.result import (ConsistencySummary, CriterionResult, GroupSummary, InconsistentSet,
                                   Verdict)
 from bouclier.scoring.normalize import normalize
@@ -114,8 +114,8 @@ def fairness_criteria(data: GroupedData, cfg: FairnessConfig, options: JudgeOpti
                 means = {g: m for g, m, _ in cmp.group_means}
                 warn = (f"; warning: below {cfg.parity_ratio.warn:g}" if cmp.estimate < cfg.parity_ratio.warn
                         and v is not Verdict.FAIL else "")
-                reason = (f"worst group {cmp.worst} ({_fmt(means[cmp.worst], points)}) / best {cmp.best} "
-                          f"({_fmt(means[cmp.best], points)}) = {cmp.estimate:.2f} ({pct} CI {lo:.2f} to {hi:.2f}), "
+                reason = (f"worst group {cmp.worst} ({format_value(means[cmp.worst], points)}) / best {cmp.best} "
+                          f"({format_value(means[cmp.best], points)}) = {cmp.estimate:.2f} ({pct} CI {lo:.2f} to {hi:.2f}), "
                           + {Verdict.PASS: "above", Verdict.FAIL: "below",
                              Verdict.INCONCLUSIVE: "straddling"}[v] + f" {cfg.parity_ratio.fail:g}" + warn
                           + _tail(v, cmp, md.candidate.size))
@@ -152,10 +152,10 @@ def fairness_criteria(data: GroupedData, cfg: FairnessConfig, options: JudgeOpti
             v = _verdict(cmp, options)
             lo, hi = cmp.interval.low, cmp.interval.high
             moved = "rose" if cmp.estimate > 0 else "fell" if cmp.estimate < 0 else "did not change"
-            reason = (f"in '{g}', {md.name} {moved} {_fmt(abs(cmp.estimate), points)}{' points' if points else ''} "
-                      f"({pct} CI {_fmt(lo, points, True)} to {_fmt(hi, points, True)}; n={sizes[g]}), "
+            reason = (f"in '{g}', {md.name} {moved} {format_value(abs(cmp.estimate), points)}{' points' if points else ''} "
+                      f"({pct} CI {format_value(lo, points, True)} to {format_value(hi, points, True)}; n={sizes[g]}), "
                       + {Verdict.PASS: "within", Verdict.FAIL: "beyond",
-                         Verdict.INCONCLUSIVE: "straddling"}[v] + f" the margin of {_fmt(margin, points)}"
+                         Verdict.INCONCLUSIVE: "straddling"}[v] + f" the margin of {format_value(margin, points)}"
                       + (" points" if points else "") + _tail(v, cmp, sizes[g]))
             out.append(CriterionResult(**base, name=name, kind="per_group_non_inferiority", group=g, n=sizes[g],
                                        verdict=v, reason=reason, baseline_value=float(md.baseline[mask].mean()),
@@ -176,7 +176,7 @@ def _gap_criteria(data, cfg, options, sizes, small) -> list[CriterionResult]:
     for g in sorted(sizes):
         if g == ref:
             continue
-        name = f"{md.name} gap of '{g}' to '{ref}' <= {_fmt(gap, points)}"
+        name = f"{md.name} gap of '{g}' to '{ref}' <= {format_value(gap, points)}"
         base = dict(suite=md.suite, metric=md.name, confidence=options.confidence, name=name,
                     kind="max_gap_to_reference", group=g)
         if g in small or ref in small:
@@ -204,11 +204,11 @@ def _gap_criteria(data, cfg, options, sizes, small) -> list[CriterionResult]:
                                                        confidence=options.confidence, binary=md.binary)
         v = _verdict(cmp, options)
         lo, hi = cmp.interval.low, cmp.interval.high
-        reason = (f"'{g}' is {_fmt(-cmp.estimate, points)} below '{ref}' "
-                  f"({options.confidence:.0%} CI of the difference {_fmt(lo, points, True)} to "
-                  f"{_fmt(hi, points, True)}; n={sizes[g]}), "
+        reason = (f"'{g}' is {format_value(-cmp.estimate, points)} below '{ref}' "
+                  f"({options.confidence:.0%} CI of the difference {format_value(lo, points, True)} to "
+                  f"{format_value(hi, points, True)}; n={sizes[g]}), "
                   + {Verdict.PASS: "within", Verdict.FAIL: "beyond",
-                     Verdict.INCONCLUSIVE: "straddling"}[v] + f" the allowed gap of {_fmt(gap, points)}"
+                     Verdict.INCONCLUSIVE: "straddling"}[v] + f" the allowed gap of {format_value(gap, points)}"
                   + _tail(v, cmp, sizes[g]))
         out.append(CriterionResult(**base, n=sizes[g], verdict=v, reason=reason,
                                    baseline_value=float(md.candidate[ref_mask].mean()),

@@ -50,7 +50,7 @@ class JudgeOptions:
     multiple_testing: str = "holm"
 
 
-def _fmt(value: float, points: bool, signed: bool = False) -> str:
+def format_value(value: float, points: bool, signed: bool = False) -> str:
     """Scores in [0, 1] read as points (x100, one decimal); others keep their unit."""
     if points:
         return f"{value * 100:+.1f}" if signed else f"{value * 100:.1f}"
@@ -102,12 +102,12 @@ def judge_criterion(c: CriterionConfig, data: MetricData, options: JudgeOptions)
                                    clusters=data.clusters)
         diff = cmp.estimate
         lo, hi = cmp.interval.low, cmp.interval.high
-        verdict = _decide(cmp, options)
+        verdict = decide(cmp, options)
         moved = "rose" if diff > 0 else "fell" if diff < 0 else "did not change"
-        head = (f"{data.name} {moved} {_fmt(abs(diff), points)}{_unit(points)} "
+        head = (f"{data.name} {moved} {format_value(abs(diff), points)}{_unit(points)} "
                 if diff else f"{data.name} did not change ")
-        ci = f"({pct} CI {_fmt(lo, points, True)} to {_fmt(hi, points, True)}; n={n})"
-        bound = f"margin of {_fmt(margin, points)}{_unit(points)}"
+        ci = f"({pct} CI {format_value(lo, points, True)} to {format_value(hi, points, True)}; n={n})"
+        bound = f"margin of {format_value(margin, points)}{_unit(points)}"
         if verdict is Verdict.PASS:
             tail = f"within the {bound}"
         elif verdict is Verdict.FAIL:
@@ -129,12 +129,12 @@ def judge_criterion(c: CriterionConfig, data: MetricData, options: JudgeOptions)
     cmp = stats.compare_threshold(values=data.candidate, threshold=c.threshold, higher_is_better=higher,
                                   confidence=options.confidence, seed=options.seed,
                                   n_resamples=options.n_resamples, binary=data.binary)
-    verdict = _decide(cmp, options)
+    verdict = decide(cmp, options)
     lo, hi = cmp.interval.low, cmp.interval.high
     op = ">=" if higher else "<="
-    head = (f"candidate {data.name} {_fmt(cmp.estimate, points)} "
-            f"({pct} CI {_fmt(lo, points)} to {_fmt(hi, points)}; n={n})")
-    want = f"{op} {_fmt(c.threshold, points)}"
+    head = (f"candidate {data.name} {format_value(cmp.estimate, points)} "
+            f"({pct} CI {format_value(lo, points)} to {format_value(hi, points)}; n={n})")
+    want = f"{op} {format_value(c.threshold, points)}"
     if verdict is Verdict.PASS:
         tail = f"meets {want}"
     elif verdict is Verdict.FAIL:
@@ -185,7 +185,9 @@ def _alpha1(options: JudgeOptions) -> float:
     return (1 - options.confidence) / 2
 
 
-def _decide(cmp, options: JudgeOptions) -> Verdict:
+def decide(cmp, options: JudgeOptions) -> Verdict:
+    """PASS or FAIL when the one-sided p-value clears the criterion's (Holm-adjusted)
+    level, INCONCLUSIVE otherwise."""
     alpha1 = _alpha1(options)
     if cmp.p_pass < alpha1:
         return Verdict.PASS

@@ -29,7 +29,7 @@ import numpy as np
 from bouclier import stats
 from bouclier.config.performance import (CostCriterion, ErrorRateCriterion, LatencyCriterion, PeakMemoryCriterion,
                                          ThroughputCriterion, TokensPerSecondCriterion)
-from bouclier.gate.judge import JudgeOptions, _decide
+from bouclier.gate.judge import JudgeOptions, decide
 from bouclier.gate.result import CriterionResult, Distribution, Verdict
 from bouclier.stats.proportions import wilson_bounds
 from scipy import stats as _sp
@@ -144,7 +144,7 @@ def percentile_ratio(*, name: str, suite: str, kind: str, metric: str, unit: str
         baseline=b.values, candidate=c.values, q=q, threshold=bound, higher_is_better=higher_is_better,
         confidence=options.confidence, seed=options.seed, n_resamples=options.n_resamples,
         blocks=(b.blocks, c.blocks) if blocked else None)
-    verdict = _decide(cmp, options)
+    verdict = decide(cmp, options)
     bq = float(np.quantile(b.values, q, method="inverted_cdf"))
     cq = float(np.quantile(c.values, q, method="inverted_cdf"))
     shift = ""
@@ -204,7 +204,7 @@ def percentile_limit(*, name: str, suite: str, kind: str, metric: str, unit: str
         beyond, allowed = (values < limit).astype(float), q
     cmp = stats.compare_threshold(values=beyond, threshold=allowed, higher_is_better=False,
                                   confidence=options.confidence, binary=True)
-    verdict = _decide(cmp, options)
+    verdict = decide(cmp, options)
     est = float(np.quantile(values, q, method="inverted_cdf"))
     if at_most:
         low, high = _percentile_interval(values, q, options.confidence)
@@ -262,7 +262,7 @@ def judge_throughput(c: ThroughputCriterion, level: LevelData, suite: str, at: s
             cmp = stats.compare_paired(baseline=np.log(xb), candidate=np.log(xc), threshold=math.log(bound),
                                        higher_is_better=True, confidence=options.confidence, seed=options.seed,
                                        n_resamples=options.n_resamples, binary=False)
-            verdict = _decide(cmp, options)
+            verdict = decide(cmp, options)
             ratio, lo, hi = math.exp(cmp.estimate), math.exp(cmp.interval.low), math.exp(cmp.interval.high)
             gb, gc = float(np.exp(np.log(xb).mean())), float(np.exp(np.log(xc).mean()))
             head = (f"throughput {gb:.4g} -> {gc:.4g} req/s (x{ratio:.3f}, {pct} CI x{lo:.3f} to x{hi:.3f}; "
@@ -282,7 +282,7 @@ def judge_throughput(c: ThroughputCriterion, level: LevelData, suite: str, at: s
             cmp = stats.compare_threshold(values=xc, threshold=c.min_rps, higher_is_better=True,
                                           confidence=options.confidence, seed=options.seed,
                                           n_resamples=options.n_resamples, binary=False)
-            verdict = _decide(cmp, options)
+            verdict = decide(cmp, options)
             head = (f"candidate throughput {cmp.estimate:.4g} req/s per block ({pct} CI {cmp.interval.low:.4g} to "
                     f"{cmp.interval.high:.4g}; {xc.size} blocks)")
             tail = _outcome_text(verdict, f">= {c.min_rps:g} req/s", cmp, int(xc.size),
@@ -319,7 +319,7 @@ def judge_rate(c: ErrorRateCriterion, level: LevelData, suite: str, at: str,
         else:
             cmp = stats.compare_threshold(values=xc, threshold=c.max_rate, higher_is_better=False,
                                           confidence=options.confidence, binary=True)
-            verdict = _decide(cmp, options)
+            verdict = decide(cmp, options)
             head = (f"candidate {what} rate {cmp.estimate:.2%} ({int(xc.sum())} of {xc.size}; {pct} CI "
                     f"{cmp.interval.low:.2%} to {cmp.interval.high:.2%})")
             tail = _outcome_text(verdict, f"<= {c.max_rate:.2%}", cmp, int(xc.size))
@@ -337,7 +337,7 @@ def judge_rate(c: ErrorRateCriterion, level: LevelData, suite: str, at: str,
         else:
             cmp = stats.compare_independent_difference(a=xb, b=xc, threshold=c.max_increase, higher_is_better=False,
                                                        confidence=options.confidence, binary=True)
-            verdict = _decide(cmp, options)
+            verdict = decide(cmp, options)
             head = (f"{what} rate {xb.mean():.2%} -> {xc.mean():.2%} ({cmp.estimate * 100:+.2f} points, {pct} CI "
                     f"{cmp.interval.low * 100:+.2f} to {cmp.interval.high * 100:+.2f})")
             tail = _outcome_text(verdict, f"<= +{c.max_increase * 100:g} points", cmp, int(xb.size + xc.size))
@@ -378,7 +378,7 @@ def judge_cost(c: CostCriterion, level: LevelData, suite: str, at: str, unknown:
             cmp = stats.compare_threshold(values=values, threshold=bound, higher_is_better=False,
                                           confidence=options.confidence, seed=options.seed,
                                           n_resamples=options.n_resamples, binary=False)
-            verdict = _decide(cmp, options)
+            verdict = decide(cmp, options)
             head = (f"candidate {cmp.estimate:.4g} USD per 1k requests ({pct} CI {cmp.interval.low:.4g} to "
                     f"{cmp.interval.high:.4g}; {values.size} requests)")
             tail = _outcome_text(verdict, f"<= {bound:g} USD per 1k", cmp, int(values.size))
@@ -396,7 +396,7 @@ def judge_cost(c: CostCriterion, level: LevelData, suite: str, at: str, unknown:
             cmp = stats.compare_paired(baseline=xb, candidate=xc, threshold=margin, higher_is_better=False,
                                        confidence=options.confidence, seed=options.seed,
                                        n_resamples=options.n_resamples, binary=False)
-            verdict = _decide(cmp, options)
+            verdict = decide(cmp, options)
             head = (f"cost {xb.mean():.4g} -> {xc.mean():.4g} USD per 1k requests ({cmp.estimate:+.4g}, {pct} CI "
                     f"{cmp.interval.low:+.4g} to {cmp.interval.high:+.4g}; {xb.size} paired requests)")
             tail = _outcome_text(verdict, f"<= +{margin:.4g} USD per 1k (+{bound:.0%})", cmp, int(xb.size))

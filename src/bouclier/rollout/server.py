@@ -1,7 +1,8 @@
 """Serve a :class:`~bouclier.rollout.router.Router` with uvicorn (the ``[server]`` extra).
 
 uvloop and httptools are used when installed (``uvicorn[standard]``): they are what makes
-the router's own overhead small (see docs/benchmarks.md, "Canary router").
+the router's own overhead small (see docs/benchmarks.md, "Canary router"). httptools is
+required: the router's upstream client (:mod:`bouclier.rollout.upstream`) parses with it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from bouclier.errors import UsageError
 
-_SERVER_MODULES = ("starlette", "uvicorn", "prometheus_client")
+_SERVER_MODULES = ("starlette", "uvicorn", "httptools", "prometheus_client")
 
 
 def require_server_extra() -> None:

@@ -124,7 +124,7 @@ class QuantileRatioComparison(Comparison):
     n_blocks: int | None = None
 
 
-def _judge(
+def judge_evidence(
     evidence: Evidence,
     *,
     threshold: float,
@@ -259,7 +259,7 @@ def compare_paired(
         baseline=baseline, candidate=candidate, confidence=confidence, seed=seed,
         n_resamples=n_resamples, binary=binary, clusters=clusters,
     )
-    fields = _judge(evidence, threshold=threshold, higher_is_better=higher_is_better,
+    fields = judge_evidence(evidence, threshold=threshold, higher_is_better=higher_is_better,
                     confidence=float(confidence), power=power, n=evidence.n)
     return PairedComparison(**fields, **extra)
 
@@ -296,7 +296,7 @@ def compare_threshold(
         if sample.size < 2:
             raise ValueError("continuous values need at least 2 cases for an interval, found 1")
         evidence = mean_evidence(values=sample, clusters=None, seed=seed, n_resamples=n_resamples, what="the mean")
-    fields = _judge(evidence, threshold=threshold, higher_is_better=higher_is_better,
+    fields = judge_evidence(evidence, threshold=threshold, higher_is_better=higher_is_better,
                     confidence=confidence, power=power, n=sample.size)
     return ThresholdComparison(**fields, binary=is_binary, successes=successes)
 
@@ -326,7 +326,7 @@ def compare_quantile_ratio(
     evidence = quantile_ratio_evidence(
         baseline=baseline, candidate=candidate, q=q, seed=seed, n_resamples=n_resamples, blocks=blocks
     )
-    fields = _judge(evidence, threshold=threshold, higher_is_better=higher_is_better,
+    fields = judge_evidence(evidence, threshold=threshold, higher_is_better=higher_is_better,
                     confidence=confidence, power=power, n=evidence.n)
     n_blocks = None
     if blocks is not None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from bouclier.stats.checks import (as_sample, check_confidence, check_power, check_resamples, check_seed,
                                    check_threshold, resolve_binary)
-from bouclier.stats.comparison import Comparison, _judge
+from bouclier.stats.comparison import Comparison, judge_evidence
 from bouclier.stats.evidence import NormalEvidence, ScoreFamilyEvidence
 from bouclier.stats.proportions import newcombe_independent_bounds
 from bouclier.stats.quantiles import PercentileEvidence
@@ -107,7 +107,7 @@ def compare_group_ratio(
     reflected = np.clip(2.0 * estimate - ratios, 0.0, None)
     evidence = PercentileEvidence(estimate=estimate, replicates=reflected, n=int(x.size),
                                   method=method.replace("bootstrap", "basic bootstrap"))
-    fields = _judge(evidence, threshold=threshold, higher_is_better=True, confidence=confidence,
+    fields = judge_evidence(evidence, threshold=threshold, higher_is_better=True, confidence=confidence,
                     power=power, n=int(x.size))
     order = np.argsort(means, kind="stable")
     return GroupRatioComparison(
@@ -147,6 +147,6 @@ def compare_independent_difference(
         df = (va + vb) ** 2 / ((va ** 2 / (na - 1)) + (vb ** 2 / (nb - 1))) if se > 0 else float(na + nb - 2)
         evidence = NormalEvidence(estimate=float(xb.mean() - xa.mean()), standard_error=se, df=df,
                                   n=na + nb, method="Welch t interval")
-    fields = _judge(evidence, threshold=threshold, higher_is_better=higher_is_better,
+    fields = judge_evidence(evidence, threshold=threshold, higher_is_better=higher_is_better,
                     confidence=confidence, power=power, n=na + nb)
     return GroupDifferenceComparison(**fields, binary=is_binary)
