@@ -230,13 +230,22 @@ def test_a_connection_the_upstream_dropped_while_idle_is_replaced_once():
 
         srv = Server(handler)
         async with srv as url:
-            pool = UpstreamPool(url)
-            for _ in range(2):
+            pool = UpstreamPool(url, max_connections=3)
+
+            async def one() -> bytes:
                 r = await pool.request("POST", b"/", [], b"{}")
-                assert await r.read() == b'{"ok": true}'
-                r.release()
+                try:
+                    return await r.read()
+                finally:
+                    r.release()
+
+            # three kept-alive connections, all of which the upstream will hang up on
+            assert await asyncio.gather(one(), one(), one()) == [b'{"ok": true}'] * 3
+            assert srv.connections == 3
+            # the request meets a stale one; its retry opens a new connection, not another stale one
+            assert await one() == b'{"ok": true}'
             await pool.close()
-        assert srv.connections == 2
+        assert srv.connections == 4
 
     run(main())
 

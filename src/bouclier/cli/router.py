@@ -35,7 +35,7 @@ def router_command(
     err_console.print(
         f"router {c.rollout_id}: http://{host or c.host}:{c.port if port is None else port} -> "
         f"stable {c.upstreams['stable'].url} ({router.weights['stable']:g}%), "
-        f"canary {c.upstreams['canary'].url} ({router.weights['canary']:g}%); signals in {loaded.store_path}",
+        f"canary {c.upstreams['canary'].url} ({router.weights['canary']:g}%); signals in {router.store.where}",
         highlight=False, markup=False)
     try:
         serve_router(router, host=host, port=port)

@@ -12,8 +12,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
+    Double,
+    Index,
     ForeignKey,
     Integer,
     MetaData,
@@ -221,3 +224,74 @@ class AuditEventRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# 0003: the canary router's live signals, when its store is the registry's database
+# (``signals.store: registry`` or a database URL). Mirrors bouclier.rollout.signals.Signal.
+_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+class RouterSignalRow(Base):
+    """One upstream attempt seen by the canary router (see bouclier.rollout.signals.Signal)."""
+
+    __tablename__ = "router_signal"
+    __table_args__ = (Index("ix_router_signal_window", "rollout_id", "variant", "kind", "ts"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    rollout_id: Mapped[str] = mapped_column(String(200))
+    ts: Mapped[float] = mapped_column(Double)
+    variant: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(30))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(Double, nullable=True)
+    ttft_ms: Mapped[float | None] = mapped_column(Double, nullable=True)
+    streamed: Mapped[bool] = mapped_column(Boolean)
+    bucket: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    key_source: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    forced: Mapped[bool] = mapped_column(Boolean)
+    failed_over: Mapped[bool] = mapped_column(Boolean)
+    pair_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cost: Mapped[float | None] = mapped_column(Double, nullable=True)
+    inspected: Mapped[bool] = mapped_column(Boolean)
+    secret: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pii: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    canary_token: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    refusal: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    output_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    output_chars: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    weights_epoch: Mapped[int] = mapped_column(Integer)
+
+
+class RouterFeedbackRow(Base):
+    """User feedback posted to the router (``POST /feedback/{request_id}``)."""
+
+    __tablename__ = "router_feedback"
+    __table_args__ = (Index("ix_router_feedback_window", "rollout_id", "variant", "ts"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[float] = mapped_column(Double)
+    value: Mapped[float] = mapped_column(Double)
+    rollout_id: Mapped[str] = mapped_column(String(200))
+    variant: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class RouterWeightsRow(Base):
+    """A weight change applied by the router (its epoch delimits a rollout step's window)."""
+
+    __tablename__ = "router_weights"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    rollout_id: Mapped[str] = mapped_column(String(200), index=True)
+    ts: Mapped[float] = mapped_column(Double)
+    epoch: Mapped[int] = mapped_column(Integer)
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)

@@ -92,7 +92,9 @@ class FailoverConfig(_Strict):
 
 
 class SignalsConfig(_Strict):
-    store: str = Field(".bouclier/signals.sqlite", description="SQLite file (relative to the config file).")
+    store: str = Field(".bouclier/signals.sqlite", description=(
+        "Where signals go: a SQLite file (relative to the config file), 'registry' (the registry's "
+        "database: BOUCLIER_DATABASE_URL, else .bouclier/bouclier.db) or a database URL."))
     queue_size: int = Field(50_000, ge=100, description="Signals waiting to be written; beyond it they are dropped and counted.")
     detectors: list[Literal["secret", "pii", "canary", "refusal"]] = Field(
         default_factory=lambda: list(DETECTORS), description="Output detectors run on inspected responses.")
@@ -184,11 +186,6 @@ class LoadedRouterConfig:
     config: RouterConfig
     path: Path
     digest: str
-
-    @property
-    def store_path(self) -> Path:
-        p = Path(self.config.signals.store)
-        return p if p.is_absolute() else self.path.parent / p
 
 
 def load_router_config(path: str | Path) -> LoadedRouterConfig:

@@ -26,7 +26,7 @@ from bouclier.rollout.inspection import Inspector
 from bouclier.rollout.metrics import RouterMetrics
 from bouclier.rollout.recorder import SignalRecorder
 from bouclier.rollout.shadow import ShadowPolicy
-from bouclier.rollout.signals import SignalStore, WeightChange
+from bouclier.rollout.signals import SignalStore, WeightChange, open_signal_store
 
 log = logging.getLogger("bouclier.router")
 
@@ -38,11 +38,8 @@ class Router:
     def __init__(self, config: RouterConfig | LoadedRouterConfig, *, store: SignalStore | None = None,
                  base_dir: str | Path | None = None):
         if isinstance(config, LoadedRouterConfig):
-            store_path = config.store_path
+            base_dir = config.path.parent
             config = config.config
-        else:
-            p = Path(config.signals.store)
-            store_path = p if p.is_absolute() or base_dir is None else Path(base_dir) / p
         self.config = config
         self.started_at = time.time()
         tokens = list(config.signals.canary_tokens)
@@ -50,9 +47,7 @@ class Router:
             tokens += [t.strip() for t in os.environ.get(config.signals.canary_tokens_env, "").split(",") if t.strip()]
         self.admin_token = self._admin_token()
         if store is None:
-            from bouclier.rollout.sqlite_store import SQLiteSignalStore
-
-            store = SQLiteSignalStore(store_path)
+            store = open_signal_store(config.signals.store, base_dir=base_dir)
         self.store = store
         self.weights = dict(config.weights)
         self.epoch = 0

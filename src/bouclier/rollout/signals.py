@@ -9,13 +9,17 @@ One :class:`Signal` per upstream attempt. ``kind`` says which:
 - ``shadow``: a mirrored call to the canary; ``pair_of`` is the request id of the stable
   answer the client received, for paired comparison.
 
-The :class:`SignalStore` protocol is the contract; :class:`~bouclier.rollout.sqlite_store.SQLiteSignalStore`
-is the default implementation, and a registry-backed store can implement the same methods.
+The :class:`SignalStore` protocol is the contract, with two implementations chosen by
+:func:`open_signal_store`: :class:`~bouclier.rollout.sqlite_store.SQLiteSignalStore` (a file,
+the default) and :class:`~bouclier.rollout.registry_store.RegistrySignalStore` (the
+registry's database, SQLite or PostgreSQL).
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Literal, Protocol, Sequence, runtime_checkable
 
 SCHEMA_VERSION = 1
@@ -107,6 +111,8 @@ class SignalStore(Protocol):
     """Where signals go and where the analysis reads them. Writes come from one background
     thread; reads from any thread (implementations open what they need per thread)."""
 
+    where: str  # where the signals are, for messages (a path, or a URL without its password)
+
     def write(self, signals: Sequence[Signal], feedback: Sequence[Feedback] = ()) -> None: ...
 
     def window(self, *, rollout_id: str, variant: str | None = None, since: float | None = None,
@@ -131,3 +137,38 @@ class SignalStore(Protocol):
     def latest_weights(self, rollout_id: str) -> WeightChange | None: ...
 
     def close(self) -> None: ...
+
+
+def summarise(store: SignalStore, *, rollout_id: str, since: float | None = None,
+              until: float | None = None) -> dict[str, VariantSummary]:
+    """Counts of each variant's primary signals and feedback in a window, from any store."""
+    out: dict[str, VariantSummary] = {}
+    for variant in ("stable", "canary"):
+        sig = store.window(rollout_id=rollout_id, variant=variant, since=since, until=until)
+        s = VariantSummary(variant=variant, requests=len(sig))
+        s.errors = sum(1 for x in sig if x.is_error)
+        s.timeouts = sum(1 for x in sig if x.outcome == "timeout")
+        s.failed_over = sum(1 for x in sig if x.failed_over)
+        s.inspected = sum(1 for x in sig if x.inspected)
+        s.flagged = {name: sum(1 for x in sig if getattr(x, name)) for name in ("secret", "pii", "canary_token", "refusal")}
+        lat = [x.latency_ms for x in sig if x.latency_ms is not None]
+        s.latency_p50_ms = statistics.median(lat) if lat else None
+        fb = store.feedback(rollout_id=rollout_id, variant=variant, since=since, until=until)
+        s.feedback, s.feedback_negative = len(fb), sum(1 for f in fb if f.value < 0)
+        out[variant] = s
+    return out
+
+
+def open_signal_store(spec: str, *, base_dir: str | Path | None = None) -> SignalStore:
+    """The store a configuration names: ``registry`` (the registry's database:
+    ``BOUCLIER_DATABASE_URL``, else ``.bouclier/bouclier.db``), a database URL
+    (``postgresql+psycopg://...``, ``sqlite:///...``: the registry's tables there), or a
+    SQLite file path (relative to ``base_dir``)."""
+    if spec == "registry" or "://" in spec:
+        from bouclier.rollout.registry_store import RegistrySignalStore
+
+        return RegistrySignalStore(None if spec == "registry" else spec)
+    from bouclier.rollout.sqlite_store import SQLiteSignalStore
+
+    path = Path(spec)
+    return SQLiteSignalStore(path if path.is_absolute() or base_dir is None else Path(base_dir) / path)

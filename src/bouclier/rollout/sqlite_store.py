@@ -10,20 +10,12 @@ from __future__ import annotations
 import json
 import operator
 import sqlite3
-import statistics
 import threading
 from pathlib import Path
 from typing import Sequence
 
 from bouclier.errors import ConfigError, Problem
-from bouclier.rollout.signals import (
-    ERROR_OUTCOMES,
-    SCHEMA_VERSION,
-    Feedback,
-    Signal,
-    VariantSummary,
-    WeightChange,
-)
+from bouclier.rollout.signals import SCHEMA_VERSION, Feedback, Signal, VariantSummary, WeightChange, summarise
 
 _TYPES = {"ts": "REAL", "latency_ms": "REAL", "ttft_ms": "REAL", "cost": "REAL", "status": "INTEGER",
           "bucket": "INTEGER", "prompt_tokens": "INTEGER", "completion_tokens": "INTEGER",
@@ -38,6 +30,7 @@ _ROW = operator.attrgetter(*_COLUMNS)
 class SQLiteSignalStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.where = str(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -137,21 +130,7 @@ class SQLiteSignalStore:
 
     def summary(self, *, rollout_id: str, since: float | None = None,
                 until: float | None = None) -> dict[str, VariantSummary]:
-        out: dict[str, VariantSummary] = {}
-        for variant in ("stable", "canary"):
-            sig = self.window(rollout_id=rollout_id, variant=variant, since=since, until=until)
-            s = VariantSummary(variant=variant, requests=len(sig))
-            s.errors = sum(1 for x in sig if x.outcome in ERROR_OUTCOMES)
-            s.timeouts = sum(1 for x in sig if x.outcome == "timeout")
-            s.failed_over = sum(1 for x in sig if x.failed_over)
-            s.inspected = sum(1 for x in sig if x.inspected)
-            s.flagged = {name: sum(1 for x in sig if getattr(x, name)) for name in ("secret", "pii", "canary_token", "refusal")}
-            lat = [x.latency_ms for x in sig if x.latency_ms is not None]
-            s.latency_p50_ms = statistics.median(lat) if lat else None
-            fb = self.feedback(rollout_id=rollout_id, variant=variant, since=since, until=until)
-            s.feedback, s.feedback_negative = len(fb), sum(1 for f in fb if f.value < 0)
-            out[variant] = s
-        return out
+        return summarise(self, rollout_id=rollout_id, since=since, until=until)
 
     def variant_of(self, request_id: str) -> tuple[str, str] | None:
         row = self._conn().execute(

@@ -290,8 +290,8 @@ class UpstreamPool:
         if body:
             lines.append(body)
         payload = b"".join(lines)
-        for _attempt in (1, 2):
-            conn, reused = await self._acquire()
+        for attempt in (1, 2):
+            conn, reused = await self._acquire(fresh=attempt == 2)
             r = UpstreamResponse(conn, head_only=method == "HEAD")
             conn.response = r
             if conn.closed:  # lost between connecting and now (the upstream died): fails below
@@ -303,7 +303,7 @@ class UpstreamPool:
                 await r._head
             except UpstreamError:
                 r.release()
-                if reused and not r._received and r._error is not None and r._error.outcome == "error":
+                if attempt == 1 and reused and not r._received and r._error is not None and r._error.outcome == "error":
                     continue  # the upstream had closed this idle connection: once more, on a new one
                 raise
             except BaseException:  # cancelled (the client went away): this connection is spent
@@ -323,19 +323,21 @@ class UpstreamPool:
 
     # ------------------------------------------------------------ connections
 
-    async def _acquire(self) -> tuple[_Connection, bool]:
+    async def _acquire(self, fresh: bool = False) -> tuple[_Connection, bool]:
         now = self.loop.time()
         idle = self._idle
-        while idle:
+        while idle and not fresh:
             conn = idle.pop()
             if not conn.closed and now - conn.idle_since < self.keepalive_s:
                 return conn, True
             conn.abort()
         while self._open >= self.max_connections:
+            if fresh and idle:  # a new connection is wanted and idle ones hold every slot: free one
+                idle.pop().abort()
             waiter = self.loop.create_future()
             self._waiters.append(waiter)
             await waiter
-            if idle:
+            if idle and not fresh:
                 conn = idle.pop()
                 if not conn.closed:
                     return conn, True
