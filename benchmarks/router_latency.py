@@ -2,13 +2,14 @@
 
     python benchmarks/router_latency.py [--seconds 5] [--rounds 3] [--rates 200,500]
 
-Processes (all on 127.0.0.1): a fast upstream (aiohttp.web, a fixed chat-completion JSON,
-listening on two ports: stable and canary), the router (``bouclier router``, 95/5 weights
+Processes (all on 127.0.0.1): a fast upstream (an asyncio protocol parsed by httptools, a
+fixed chat-completion JSON, listening on two ports: stable and canary), the router (``bouclier router``, 95/5 weights
 keyed on X-User-Id, signals written to SQLite, detectors on 10% of answers in their worker
 process), a minimal aiohttp proxy under the same uvicorn (the stack's floor: no
 assignment, signals or limits), nginx as the equivalent weighted proxy (``split_clients`` on the same header,
 95%/5%, keep-alive upstreams, one worker) when installed, and the load generator: a
-separate process sending an open-loop load at a fixed rate (aiohttp, keep-alive).
+separate process sending an open-loop load at a fixed rate (keep-alive, with the router's
+own lean client, garbage collector off during the measurement).
 
 For each rate and round, the targets (direct, router, minimal, nginx) run in a shuffled order
 for ``--seconds`` each; the added latency is the target's p50/p99 minus the direct p50/p99 of
@@ -64,21 +65,39 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_upstream(ports: list[int]) -> None:
-    from aiohttp import web
+    """The fast local upstream: a fixed chat completion from an asyncio protocol parsed by
+    httptools (keep-alive), the least CPU a Python upstream can take, so that it disturbs
+    the measured proxies as little as possible."""
+    import gc
 
-    async def chat(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(body=ANSWER, content_type="application/json")
+    import httptools
+
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(ANSWER))
+    answer = head + ANSWER
+
+    class Upstream(asyncio.Protocol):
+        def connection_made(self, transport) -> None:
+            self.transport = transport
+            self.parser = httptools.HttpRequestParser(self)
+
+        def data_received(self, data: bytes) -> None:
+            try:
+                self.parser.feed_data(data)
+            except httptools.HttpParserError:
+                self.transport.close()
+
+        def on_message_complete(self) -> None:
+            self.transport.write(answer)
+            if not self.parser.should_keep_alive():
+                self.transport.close()
 
     async def main() -> None:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", chat)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
+        loop = asyncio.get_running_loop()
         for port in ports:
-            await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+            await loop.create_server(Upstream, "127.0.0.1", port, backlog=1024)
         await asyncio.Event().wait()
 
+    gc.disable()
     _run(main())
 
 
@@ -115,49 +134,65 @@ def run_minimal(port: int, upstream: int) -> None:
 
 
 def run_load(url: str, rate: float, seconds: float, concurrency: int, out: str) -> None:
-    """Open loop at ``rate`` (or closed loop of ``concurrency`` when rate is 0)."""
-    import aiohttp
+    """Open loop at ``rate`` (or closed loop of ``concurrency`` when rate is 0), keep-alive,
+    with the router's own lean HTTP/1.1 client (bouclier.rollout.upstream: about half the
+    CPU of aiohttp's) and the garbage collector off, so that the load generator adds as
+    little noise as it can to what it measures."""
+    import gc
+    from urllib.parse import urlsplit
+
+    from bouclier.rollout.upstream import UpstreamError, UpstreamPool
+
+    parts = urlsplit(url)
+    target = parts.path.encode()
 
     async def main() -> None:
         rng = random.Random(1)
         lat: list[float] = []
         errors = 0
-        conn = aiohttp.TCPConnector(limit=256)
-        async with aiohttp.ClientSession(connector=conn) as session:
-            async def one() -> None:
-                nonlocal errors
-                headers = {"X-User-Id": f"user-{rng.randrange(10_000)}", "Content-Type": "application/json"}
-                t = time.perf_counter()
-                try:
-                    async with session.post(url, data=BODY, headers=headers) as r:
-                        await r.read()
-                        if r.status != 200:
-                            errors += 1
-                            return
-                except aiohttp.ClientError:
-                    errors += 1
-                    return
-                lat.append(time.perf_counter() - t)
+        pool = UpstreamPool(f"{parts.scheme}://{parts.netloc}", max_connections=256, read_timeout_s=30)
 
-            for _ in range(50):  # warm the connections
-                await one()
-            lat.clear()
-            start = time.perf_counter()
-            if rate > 0:
-                tasks = []
-                n = int(rate * seconds)
-                for i in range(n):
-                    delay = start + i / rate - time.perf_counter()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    tasks.append(asyncio.ensure_future(one()))
-                await asyncio.gather(*tasks)
-            else:
-                async def worker() -> None:
-                    while time.perf_counter() - start < seconds:
-                        await one()
-                await asyncio.gather(*(worker() for _ in range(concurrency)))
-            elapsed = time.perf_counter() - start
+        async def one() -> None:
+            nonlocal errors
+            headers = [(b"X-User-Id", b"user-%d" % rng.randrange(10_000)), (b"Content-Type", b"application/json")]
+            t = time.perf_counter()
+            try:
+                r = await pool.request("POST", target, headers, BODY)
+                try:
+                    await r.read()
+                finally:
+                    r.release()
+            except UpstreamError:
+                errors += 1
+                return
+            if r.status != 200:
+                errors += 1
+                return
+            lat.append(time.perf_counter() - t)
+
+        for _ in range(50):  # warm the connections
+            await one()
+        lat.clear()
+        gc.collect()
+        gc.disable()
+        start = time.perf_counter()
+        if rate > 0:
+            tasks = []
+            n = int(rate * seconds)
+            for i in range(n):
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.ensure_future(one()))
+            await asyncio.gather(*tasks)
+        else:
+            async def worker() -> None:
+                while time.perf_counter() - start < seconds:
+                    await one()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+        gc.enable()
+        await pool.close()
         Path(out).write_text(json.dumps({"latencies": lat, "errors": errors, "elapsed": elapsed}))
 
     _run(main())
