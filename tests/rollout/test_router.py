@@ -260,3 +260,27 @@ def test_shadow_can_be_switched_on_through_the_admin_api(two_upstreams, tmp_path
         router.recorder.flush()
         assert len(router.store.window(rollout_id="test", kinds=("shadow",), epoch=0)) == 1
         assert router.store.window(rollout_id="test", kinds=("shadow",), epoch=1) == []
+
+
+def test_a_real_model_streams_through_the_router(smollm2_server, two_upstreams, tmp_path):
+    """SmolLM2-135M (a real model on the CPU) as the canary: its streamed answer reaches the
+    client as server-sent events, and the signals hold its time to first token, tokens and
+    the detectors' verdicts on its text."""
+    stable, _, _, _ = two_upstreams
+    model_server = smollm2_server.removesuffix("/v1")
+    config = router_config(stable, model_server, tmp_path, weights={"stable": 0, "canary": 100},
+                           signals={"inspect_share": 100})
+    with serve_router(config) as (url, router), httpx.Client(base_url=url, timeout=120) as client:
+        body = chat("What is the capital of France?", model="smollm2", stream=True,
+                    stream_options={"include_usage": True})
+        with client.stream("POST", CHAT, json=body, headers={"X-User-Id": "u1"}) as r:
+            assert r.status_code == 200 and r.headers["x-bouclier-variant"] == "canary"
+            assert r.headers["content-type"].startswith("text/event-stream")
+            events = [line for line in r.iter_lines() if line.startswith("data: ")]
+        assert events[-1] == "data: [DONE]" and len(events) >= 3
+        assert router.recorder.flush(20)
+        (sig,) = router.store.window(rollout_id="test")
+        assert sig.variant == "canary" and sig.streamed and sig.outcome == "ok"
+        assert sig.ttft_ms is not None and sig.ttft_ms <= sig.latency_ms
+        assert sig.inspected and sig.secret == 0 and sig.canary_token == 0 and sig.refusal is False
+        assert sig.output_chars and sig.output_chars > 0
