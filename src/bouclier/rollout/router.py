@@ -12,6 +12,7 @@ restored when the router restarts.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import threading
@@ -71,6 +72,7 @@ class Router:
         self._tasks: set[asyncio.Task] = set()
         self._started = False
         self._startup_lock: asyncio.Lock | None = None
+        self.freeze_gc = False  # set by serve_router: the router owns its process
         from bouclier.rollout.proxy import ProxyPath
         from bouclier.rollout.operations import operations_app
 
@@ -105,6 +107,13 @@ class Router:
                 raise
             self.recorder.start()
             self._started = True
+            if self.freeze_gc:
+                # Everything loaded so far lives as long as the process: move it out of the
+                # collector's sight, so that a full collection walks only what traffic
+                # allocates (a full pass over the ~10^5 start-up objects stalls the event
+                # loop for tens of milliseconds, which is the whole p99 at 500 requests/s).
+                gc.collect()
+                gc.freeze()
 
     async def shutdown(self) -> None:
         if not self._started:
