@@ -22,6 +22,7 @@ from bouclier import performance_suite as perf
 from bouclier.adapters.base import Model
 from bouclier.adapters.registry import build_model
 from bouclier.config import LoadedConfig
+from bouclier.config.lifecycle import AgreementConfig
 from bouclier.config.schema import ScorerConfig, SuiteConfig
 from bouclier.cost.budget import apply_budget_stop, budget_problems, guard_models
 from bouclier.cost.suites import records_cost
@@ -138,6 +139,10 @@ def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: 
                 problems.append(Problem(f"scorer '{sc.name}' needs a reference: set the suite's "
                                         "'expected' or the scorer's 'field'", file=str(loaded.path), key=where))
         suites.append(SuitePlan(suite, dataset, scorers))
+    for i, suite in enumerate(cfg.suites):
+        agreement = getattr(suite, "agreement", None)
+        if agreement is not None:
+            problems.extend(_agreement_problems(loaded, i, agreement))
     for i, sp in enumerate(suites):
         graded = [sc.name for sc, scorer in getattr(sp, "scorers", []) if hasattr(scorer, "score_batch")]
         if graded and getattr(sp.config, "repeats", 1) > 1:
@@ -149,6 +154,20 @@ def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: 
     # Model-graded scorers: judge and embedding models exist, rubrics load (before any call).
     raise_grading_problems(suites, models=cfg.models, base_dir=loaded.base_dir, file=str(loaded.path))
     return Plan(loaded, roles["baseline"], roles["candidate"], suites)
+
+
+def _agreement_problems(loaded: LoadedConfig, i: int, agreement: AgreementConfig) -> list[Problem]:
+    """The suite's ``agreement.scorer`` exists, takes its options and compares two texts
+    without a model (checked here, before any call, not when the samples are compared)."""
+    try:
+        scorer = build_scorer(agreement.scorer, agreement.options, where="")
+    except UsageError as exc:
+        return [loaded.problem(p.message, "suites", i, "agreement", "scorer", hint=p.hint) for p in exc.problems]
+    if hasattr(scorer, "score_batch"):
+        return [loaded.problem(f"'{agreement.scorer}' is model-graded: it cannot compare two samples",
+                               "suites", i, "agreement", "scorer",
+                               hint="use a text similarity scorer such as token_f1")]
+    return []
 
 
 def _canary_planter(seed: int, suite: str) -> Callable[[str], dict]:

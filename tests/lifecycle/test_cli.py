@@ -35,6 +35,13 @@ suites:
     scorers: [exact_match]
     criteria:
       - {metric: exact_match, kind: non_inferiority, margin: 0.05}
+  - name: speed
+    kind: performance
+    dataset: cases.jsonl
+    input: "label: {{label}}"
+    load: {requests: 40, warmup: 0, block_size: 10}
+    criteria:
+      - {kind: error_rate, max_rate: 0.5}
 lifecycle:
   prices: {base: {per_1k_requests: 1.0}, twin: {per_1k_requests: 0.5}, bad: {per_1k_requests: 0.1}}
   max_cost_per_1k_requests: 0.8
@@ -66,6 +73,11 @@ def test_compare_recommends_the_cheaper_twin_and_says_free_is_unpriced(tmp_path)
     reasons = " ".join(data["reasons"])
     assert "bad: not non-inferior" in reasons and "free: non-inferior, but cost unknown" in reasons
     assert "recommended: twin" in r.stderr
+    # p95 latency is the performance suite's: every priced option is placed on the front
+    options = {o["name"]: o for o in data["options"]}
+    assert all(o["measures"]["latency_note"].startswith("performance suite 'speed', concurrency 1, 40 requests")
+               for o in options.values())
+    assert options["twin"]["on_front"] is not None and options["free"]["on_front"] is None
 
 
 def test_watch_trend_report_and_deprecation_warning(tmp_path):
@@ -80,6 +92,7 @@ def test_watch_trend_report_and_deprecation_warning(tmp_path):
     assert r.returncode == 0, r.stderr
     points = json.loads(r.stdout)["points"]
     assert [pt["origin"] for pt in points] == [None, "watch"] and points[1]["version"] == "v2"
+    assert all(pt["values"]["latency_p95_s"] > 0 for pt in points)  # the performance suite's, each run
     r = bouclier("lifecycle", "report", cwd=p)
     assert r.returncode == 0, r.stderr
     assert "clf@v1 (candidate): REPLACE" in r.stderr

@@ -4,6 +4,7 @@ import pytest
 
 from bouclier.config.lifecycle import PriceConfig
 from bouclier.errors import UsageError
+from bouclier.gate.result import RunResult
 from bouclier.lifecycle.compare import compare_results
 
 from .runs import run
@@ -77,3 +78,38 @@ def test_runs_on_different_digests_are_refused_saying_what_differs():
 def test_nothing_to_compare():
     with pytest.raises(UsageError):
         compare_results([], prices=PRICES)
+
+
+def test_recorded_runs_are_valid_result_json():
+    for r in (run("a", quality=0.9), run("b", quality=0.9, p95=None), run("c", quality=0.9, usd_per_1k=1.0, tokens=3.0)):
+        RunResult.model_validate(r)
+
+
+def test_latency_and_cost_come_from_the_performance_suite():
+    prices = {"base": PriceConfig(per_1k_requests=1.0), "tok": PriceConfig(input_per_1k_tokens=0.01)}
+    # the correctness run saw 0.001 s; the performance suite (first load level) measured 0.3 s
+    c = compare_results([run("tok", quality=0.9, p95=0.3, run_p95=0.001, tokens=20.0)], prices=prices)
+    m = by_name(c)["tok"].measures
+    assert m.latency_p95_s == pytest.approx(0.3) and m.latency_p50_s == pytest.approx(0.15)
+    assert "performance suite 'speed', concurrency 1" in m.latency_note
+    # the token price applies to the performance suite's 20 tokens per request, not the run's 1000
+    assert m.cost.per_1k_requests == pytest.approx(0.2)
+    # a price table on the models: the suite's own cost wins over lifecycle.prices
+    c = compare_results([run("tok", quality=0.9, tokens=20.0, usd_per_1k=0.05, baseline_usd_per_1k=0.7)],
+                        prices=prices)
+    assert by_name(c)["tok"].measures.cost.per_1k_requests == 0.05
+    assert by_name(c)["base"].measures.cost.per_1k_requests == 0.7
+
+
+def test_without_a_performance_suite_latency_and_token_cost_are_unknown():
+    prices = {"base": PriceConfig(per_1k_requests=1.0), "tok": PriceConfig(input_per_1k_tokens=0.01),
+              "flat": PriceConfig(per_1k_requests=0.5)}
+    c = compare_results([run("tok", quality=0.9, p95=None, run_p95=0.01),
+                         run("flat", quality=0.9, p95=None, run_p95=0.01)], prices=prices)
+    o = by_name(c)
+    assert o["tok"].measures.latency_p95_s is None and o["tok"].measures.latency_note == "no performance suite in the run"
+    assert o["tok"].measures.cost.per_1k_requests is None
+    assert "no performance suite counted tokens per request" in o["tok"].measures.cost.note
+    assert o["flat"].measures.cost.per_1k_requests == 0.5  # a flat price needs no measurement
+    assert o["flat"].on_front is None and o["flat"].unknown == ["p95 latency"]
+    assert c.recommended == "flat"

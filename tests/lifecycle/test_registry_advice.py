@@ -52,7 +52,9 @@ def test_known_answers(registry):
     assert a["clf@v4"].advice == "compress" and "cost 1.2" in a["clf@v4"].reasons[0]
     assert a["clf@v3"].advice == "investigate" and "unpredictability 0.400" in a["clf@v3"].reasons[0]
     assert a["clf@v2"].advice == "keep"
-    assert any("traffic not measured" in n for n in a["clf@v2"].notes)
+    # no signal store: traffic unknown, never 0, and not judged
+    assert a["clf@v2"].traffic is None
+    assert any("traffic unknown (no signal store configured" in n and "not judged" in n for n in a["clf@v2"].notes)
     # a version with no runs: said explicitly
     assert a["clf@v5"].advice == "investigate" and "no recorded runs" in a["clf@v5"].reasons[0]
     assert a["clf@v5"].evidence == [] and r1 not in str(a["clf@v5"])
@@ -63,8 +65,32 @@ def test_quality_and_unknown_cost(registry):
     record(registry, run("v6", quality=0.7, p95=0.9, unpredictability=0.0), "v6")
     a = advice(registry)["clf@v6"]
     assert a.advice == "replace" and "quality (acc) 0.700 below the policy's 0.8" in a.reasons[0]
-    assert any("p95 latency 0.9 s above" in r for r in a.reasons)
+    assert any("p95 latency 0.9 s (performance suite 'speed', concurrency 1, 200 requests) above" in r
+               for r in a.reasons)
     assert any("cost unknown" in n and "not judged" in n for n in a.notes)
+
+
+def test_latency_and_cost_are_the_performance_suites_never_the_correctness_runs(registry):
+    setup(registry, ("v1", "v2", "v3"))
+    # v1: its correctness run saw a 5 s p95, its performance suite 0.2 s: within the policy
+    record(registry, run("v1", quality=0.9, p95=0.2, run_p95=5.0, unpredictability=0.0), "v1")
+    # v2: the performance suite priced it (models' price table) at 2.5 per 1k requests; that figure,
+    # not lifecycle.prices' 0.6, is the cost; its p95 at the second load level (8x) is not read
+    record(registry, run("v2", quality=0.9, p95=0.3, usd_per_1k=2.5, unpredictability=0.0), "v2")
+    # v3: no performance suite: p95 unknown (not the 5 s of the correctness run), flat price still known
+    record(registry, run("v3", quality=0.9, p95=None, run_p95=5.0, unpredictability=0.0), "v3")
+    a = advice(registry)
+    assert a["clf@v1"].advice == "compress"  # cost 1.5 > 1.0 (flat price); latency fine
+    assert a["clf@v1"].measures.latency_p95_s == 0.2
+    assert not any("latency" in r for r in a["clf@v1"].reasons)
+    assert a["clf@v2"].measures.cost.per_1k_requests == 2.5
+    assert "models' price table" in a["clf@v2"].measures.cost.note
+    assert a["clf@v2"].advice == "compress" and "cost 2.5 per 1k" in a["clf@v2"].reasons[0]
+    assert a["clf@v2"].measures.latency_p95_s == 0.3
+    m3 = a["clf@v3"].measures
+    assert m3.latency_p95_s is None and m3.latency_p50_s is None and m3.cost.per_1k_requests == 0.5
+    assert a["clf@v3"].advice == "keep"
+    assert any("p95 latency unknown (no performance suite in the run): not judged" in n for n in a["clf@v3"].notes)
 
 
 def test_deprecation_and_retirement(registry):

@@ -1,12 +1,18 @@
 """Stability end to end: a deliberately random python model vs a deterministic one."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from bouclier.check import run_check, case_rows
 from bouclier.config import load_config
 from bouclier.errors import ConfigError, UsageError
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 MODELS = '''
 import random
@@ -87,3 +93,24 @@ def test_random_model_is_unpredictable_and_fails(tmp_path):
 def test_unpredictability_criterion_needs_repeats(tmp_path):
     with pytest.raises((ConfigError, UsageError), match="repeats"):
         project(tmp_path, "steady", repeats=1)
+
+
+@pytest.mark.parametrize("scorer, words", [("token_f2", "unknown scorer 'token_f2'"),
+                                           ("lcstab_models:nowhere", "cannot import scorer"),
+                                           ("similarity", "model-graded")])
+def test_unknown_agreement_scorer_is_refused_before_any_call(tmp_path, scorer, words):
+    project(tmp_path, "coin")
+    extra = "      options: {model: base}\n" if scorer == "similarity" else ""
+    text = (tmp_path / "bouclier.yaml").read_text().replace(
+        "    repeats: 5\n", f"    repeats: 5\n    agreement:\n      scorer: {scorer}\n      min: 0.8\n{extra}")
+    (tmp_path / "bouclier.yaml").write_text(text)
+    line = text.splitlines().index(f"      scorer: {scorer}") + 1
+    path = tmp_path / "bouclier.yaml"
+    with pytest.raises(UsageError) as exc:
+        run_check(load_config(path))  # the plan refuses it: no model is called, no sample compared
+    problem = next(p for p in exc.value.problems if p.key == "suites[0].agreement.scorer")
+    assert words in problem.message and problem.line == line and problem.file == str(path.resolve())
+    r = subprocess.run([sys.executable, "-m", "bouclier", "validate"], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": SRC})
+    assert r.returncode == 2 and f"bouclier.yaml:{line}: suites[0].agreement.scorer: " in r.stderr
+    assert words in r.stderr and "Traceback" not in r.stderr

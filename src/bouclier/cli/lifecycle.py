@@ -31,7 +31,8 @@ def _fmt(value, spec: str = ".3f", unknown: str = "unknown") -> str:
 
 
 def _model(config: Path, model: str | None):
-    """The registry model (argument, else bouclier.yaml's registry link) and the policy."""
+    """The registry model (argument, else bouclier.yaml's registry link), the policy, the
+    quality metric and the loaded config (None when there is no bouclier.yaml)."""
     from bouclier.config import load_config
     from bouclier.lifecycle.compare import default_quality_metric
 
@@ -47,7 +48,7 @@ def _model(config: Path, model: str | None):
     if loaded:
         policy = policy.model_copy(update={"prices": config_prices(loaded.config)})
     quality = default_quality_metric(loaded.config) if loaded else None
-    return model, policy, quality
+    return model, policy, quality, loaded
 
 
 def compare(
@@ -145,7 +146,7 @@ def trend_cmd(
     from bouclier.lifecycle.trend import trend
     from bouclier.registry import open_registry
 
-    model, policy, quality = _model(config, model)
+    model, policy, quality, _ = _model(config, model)
     with open_registry(db) as reg:
         t = trend(reg, model, quality_metric=quality, prices=policy.prices)
     if as_json:
@@ -174,22 +175,36 @@ def report_cmd(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Per registered version: keep / compress / replace / retire / investigate, with the
-    measured reasons against bouclier.yaml's lifecycle: policy and the evidence."""
+    measured reasons against bouclier.yaml's lifecycle: policy and the evidence (runs, and
+    live traffic from the canary router's signal store when one is configured)."""
+    import datetime as dt
+
     from bouclier.lifecycle.advice import lifecycle_report
+    from bouclier.lifecycle.traffic import read_traffic, signals_path
     from bouclier.registry import open_registry
 
-    model, policy, quality = _model(config, model)
+    model, policy, quality, loaded = _model(config, model)
+    store, key = signals_path(loaded) if loaded else (None, None)
+    now = dt.datetime.now(dt.timezone.utc)
     with open_registry(db) as reg:
-        advice = lifecycle_report(reg, model, policy=policy, quality_metric=quality)
+        reg.list_versions(model)  # an unknown model is refused before the store is read
+        traffic = read_traffic(reg, model, store, window_days=policy.traffic_window_days, now=now,
+                               key=key or "lifecycle.signals", config_file=str(loaded.path) if loaded else None)
+        advice = lifecycle_report(reg, model, policy=policy, quality_metric=quality, now=now, traffic=traffic)
     if as_json:
         return _dump([asdict(a) for a in advice])
     if not advice:
         err_console.print(f"{model}: no registered versions", highlight=False)
+    elif traffic.store:
+        err_console.print(f"traffic: the router's signal store {traffic.store}, last {traffic.window_days:g} days",
+                          highlight=False, markup=False)
+        for n in [traffic.unknown_reason, *traffic.notes] if traffic.unknown_reason else traffic.notes:
+            err_console.print(f"  note: {n}", highlight=False, markup=False)
     for a in advice:
         err_console.print(f"[bold]{a.version}[/] ({a.stage}): [bold]{a.advice.upper()}[/]", highlight=False)
         for r in a.reasons:
             err_console.print(f"  - {r}", highlight=False, markup=False)
-        for n in a.notes:
+        for n in (n for n in a.notes if n not in traffic.notes):  # the store's notes: shown once above
             err_console.print(f"  note: {n}", highlight=False, markup=False)
         for e in a.evidence:
             err_console.print(f"  evidence: {e}", highlight=False, markup=False)

@@ -68,6 +68,10 @@ def start_cmd(config: Path = CONFIG, canary: str = typer.Option(..., "--canary",
             st = ledger.create(model=plan.model, canary=canary, stable=stable, name=plan.rollout_id,
                                plan=plan.model_dump(mode="json"), actor=actor or current_actor())
             err_console.print(f"rollout {st.name}: {st.model}@{st.canary} against {st.stable}", highlight=False)
+        from bouclier.lifecycle.deprecation import rollout_warnings
+
+        for w in rollout_warnings(reg, st):
+            err_console.print(f"warning: {w}", highlight=False)
         traffic = AdminApiTraffic(plan.traffic.admin_url, token)
         signals = SQLiteSignalStore(loaded.signals_path)
         try:
@@ -86,12 +90,13 @@ def start_cmd(config: Path = CONFIG, canary: str = typer.Option(..., "--canary",
 def status_cmd(rollout: Optional[str] = typer.Argument(None, help="Rollout id or name (default: all)."),
                db: Optional[str] = DB_OPTION, as_json: bool = typer.Option(False, "--json")) -> None:
     """Step, weights, time in step, per-metric comparison and score, and what the controller waits for."""
+    from bouclier.lifecycle.deprecation import rollout_warnings
     from bouclier.rollout.status import describe
 
     reg, ledger = _ledger(db)
     with reg:
         states = [ledger.get(rollout)] if rollout else ledger.list()
-        docs = [describe(st, now=time.time()) for st in states]
+        docs = [{**describe(st, now=time.time()), "warnings": rollout_warnings(reg, st)} for st in states]
     if as_json:
         console.print_json(json.dumps(docs if rollout is None else docs[0], default=str))
         return
@@ -99,6 +104,8 @@ def status_cmd(rollout: Optional[str] = typer.Argument(None, help="Rollout id or
 
     for d in docs:
         console.print(render_text(d), highlight=False, markup=False)
+        for w in d["warnings"]:
+            err_console.print(f"  warning: {w}", highlight=False, markup=False)
 
 
 def _command(action: str, rollout: str, db: str | None, actor: str | None, reason: str) -> None:

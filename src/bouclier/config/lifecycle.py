@@ -64,7 +64,13 @@ class LifecycleConfig(_Strict):
     max_unpredictability: float | None = Field(None, ge=0, le=1)
     max_p95_latency_s: float | None = Field(None, gt=0)
     min_requests_per_day: float | None = Field(
-        None, ge=0, description="Traffic floor (needs live traffic data from the rollout router).")
+        None, ge=0, description="Traffic floor: fewer client requests per day through the canary router -> retire. "
+        "Needs the router's signal store (signals, or a rollout: section); otherwise traffic is unknown.")
+    signals: str | None = Field(
+        None, description="The canary router's signal store (its signals.store file, relative to this config). "
+        "Default: the rollout: section's traffic.signals, when there is one.")
+    traffic_window_days: float = Field(
+        7.0, gt=0, description="Traffic is counted over this many days before the report.")
     max_age_days: int | None = Field(
         None, ge=1, description="Runs older than this are not evidence (default: any age).")
     prices: dict[str, PriceConfig] = Field(

@@ -7,7 +7,7 @@ pydantic errors (all of them, not only the first) are then mapped back onto thos
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,15 @@ class LoadedConfig:
     config: Config
     path: Path
     digest: str  # sha256 of the file's bytes
+    lines: dict[tuple, int] = field(default_factory=dict, repr=False, compare=False)  # key path -> line
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    def problem(self, message: str, *loc: str | int, hint: str | None = None) -> Problem:
+        """A problem found after loading (e.g. at plan time), named by file, line and key."""
+        return Problem(message, file=str(self.path), line=_line_for(loc, self.lines), key=_key_path(loc), hint=hint)
 
 
 def _compose(text: str, path: Path) -> tuple[Any, dict[tuple, int]]:
@@ -153,7 +158,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> LoadedConfig:
         problems = found + problems
     if problems:
         raise ConfigError(problems=_unique(problems))
-    return LoadedConfig(config=config, path=path.resolve(), digest=hashlib.sha256(raw).hexdigest())
+    return LoadedConfig(config=config, path=path.resolve(), digest=hashlib.sha256(raw).hexdigest(), lines=lines)
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

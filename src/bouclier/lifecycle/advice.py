@@ -6,15 +6,18 @@ Evidence for a version is its latest recorded run in which it took part (as cand
 or as baseline), read for the role it played. The advice is the most urgent of the
 reasons found, in this order:
 
-- **retire**: already retired, or deprecated and past its ``retire_after`` date;
+- **retire**: already retired, or deprecated and past its ``retire_after`` date, or
+  fewer requests per day through the canary router than ``min_requests_per_day``;
 - **investigate**: no recorded run at all, or unpredictability above the policy;
 - **replace**: quality below the policy; or cost / p95 above the policy while another
   version is measured non-inferior to it (a PASS against it) within the policy;
 - **compress**: cost or p95 latency above the policy and no measured replacement;
 - **keep**: every judged figure within the policy.
 
-A figure that is not measured (cost without a price, traffic before the router exists,
-unpredictability without ``repeats``) is never judged, and the report says so.
+A figure that is not measured (cost without a price, p95 latency without a performance
+suite, traffic without the router's signal store, unpredictability without ``repeats``)
+is never judged, and the report says so. Latency and cost are the performance suite's
+(:mod:`bouclier.lifecycle.measures`); traffic is the router's (:mod:`bouclier.lifecycle.traffic`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from bouclier.config.lifecycle import LifecycleConfig
 from bouclier.lifecycle.deprecation import deprecation_warnings
 from bouclier.lifecycle.measures import Measures, measures
+from bouclier.lifecycle.traffic import DAY_S, NO_STORE, TrafficReading, VersionTraffic, duration
 
 ADVICE = ("retire", "investigate", "replace", "compress", "keep")
 
@@ -39,6 +43,7 @@ class VersionAdvice:
     notes: list[str] = field(default_factory=list)  # what could not be judged
     evidence: list[str] = field(default_factory=list)  # "run RUN_ID (DATE, role)"
     measures: Measures | None = None
+    traffic: VersionTraffic | None = None  # None: unknown
 
 
 def _parse(at: str) -> dt.datetime:
@@ -46,9 +51,12 @@ def _parse(at: str) -> dt.datetime:
 
 
 def lifecycle_report(registry: Any, model: str, *, policy: LifecycleConfig | None = None,
-                     quality_metric: str | None = None, now: dt.datetime | None = None) -> list[VersionAdvice]:
-    """Advice for every version of ``model``, newest first."""
+                     quality_metric: str | None = None, now: dt.datetime | None = None,
+                     traffic: TrafficReading | None = None) -> list[VersionAdvice]:
+    """Advice for every version of ``model``, newest first. ``traffic``: what the router's
+    signal store says (:func:`bouclier.lifecycle.traffic.read_traffic`); None: unknown."""
     policy = policy or LifecycleConfig()
+    traffic = traffic or TrafficReading(None, policy.traffic_window_days, unknown_reason=NO_STORE)
     quality_metric = quality_metric or policy.quality_metric
     now = now or dt.datetime.now(dt.timezone.utc)
     runs = registry.gate_runs(model)
@@ -71,7 +79,7 @@ def lifecycle_report(registry: Any, model: str, *, policy: LifecycleConfig | Non
     out = []
     for v in sorted(versions, key=lambda v: v.created_at, reverse=True):
         out.append(_advise(v, figures.get(v.ref), latest.get(v.ref), runs, figures, policy, production,
-                           now.date(), registry))
+                           now.date(), registry, traffic))
     return out
 
 
@@ -90,7 +98,7 @@ def _replacement(ref: str, runs: list, figures: dict, ok) -> str | None:
 
 
 def _advise(v, m: Measures | None, seen, runs, figures, policy: LifecycleConfig, production, today,
-            registry) -> VersionAdvice:
+            registry, traffic: TrafficReading) -> VersionAdvice:
     found: dict[str, list[str]] = {a: [] for a in ADVICE}
     notes: list[str] = []
     if v.ref == production or v.stage == "deprecated":
@@ -111,10 +119,37 @@ def _advise(v, m: Measures | None, seen, runs, figures, policy: LifecycleConfig,
         run, role = seen
         evidence.append(f"run {run.run_id} ({m.at[:10]}, as {role}, verdict {run.verdict})")
         _judge(v.ref, m, runs, figures, policy, found, notes)
+    used = traffic.of(v.label)
+    if v.stage != "retired":
+        _judge_traffic(v, used, traffic, policy, found, notes, evidence)
     advice = next(a for a in ADVICE if found[a] or a == "keep")
     reasons = found[advice] or ["every judged figure is within the policy"]
     more = [r for a in ADVICE if a != advice for r in found[a]]
-    return VersionAdvice(f"{v.ref}", v.stage, advice, reasons + more, notes, evidence, m)
+    return VersionAdvice(f"{v.ref}", v.stage, advice, reasons + more, notes, evidence, m, used)
+
+
+def _judge_traffic(v, used: VersionTraffic | None, traffic: TrafficReading, policy: LifecycleConfig,
+                   found: dict, notes: list, evidence: list) -> None:
+    floor = policy.min_requests_per_day
+    if used is None:
+        if floor is None:
+            return
+        why = traffic.unknown_reason or ("no rollout of this model sent it traffic through the router "
+                                         "(stable or canary)")
+        notes.append(f"traffic unknown ({why}): min_requests_per_day not judged")
+        return
+    rate = f"{used.per_day:.4g} per day; " if used.per_day is not None else ""
+    evidence.append(f"traffic: {used.requests} requests through the router in the last "
+                    f"{duration(used.days * DAY_S)} ({rate}rollouts {', '.join(used.rollouts)})")
+    notes.extend(traffic.notes)
+    if floor is None or used.per_day is None:
+        return
+    if v.label in traffic.rolling_out:
+        notes.append(f"in a running rollout ({traffic.rolling_out[v.label]}): its traffic is the rollout's "
+                     "share, min_requests_per_day not judged")
+    elif used.per_day < floor:
+        found["retire"].append(f"{used.per_day:.4g} requests per day through the router over the last "
+                               f"{duration(used.days * DAY_S)}, below the policy's {floor:g}: hardly anyone uses it")
 
 
 def _judge(ref: str, m: Measures, runs, figures, policy: LifecycleConfig, found: dict, notes: list) -> None:
@@ -146,14 +181,13 @@ def _judge(ref: str, m: Measures, runs, figures, policy: LifecycleConfig, found:
                                          "try a compressed or smaller variant (bouclier compare)")
     if p.max_p95_latency_s is not None:
         if m.latency_p95_s is None:
-            notes.append("p95 latency not measured")
+            notes.append(f"p95 latency unknown ({m.latency_note}): not judged")
         elif m.latency_p95_s > p.max_p95_latency_s:
-            what = f"p95 latency {m.latency_p95_s:.3g} s above the policy's {p.max_p95_latency_s:g} s"
+            what = (f"p95 latency {m.latency_p95_s:.3g} s ({m.latency_note}) above the policy's "
+                    f"{p.max_p95_latency_s:g} s")
             alt = _replacement(ref, runs, figures, lambda x: x.latency_p95_s is not None
                                and x.latency_p95_s <= p.max_p95_latency_s)
             if alt:
                 found["replace"].append(f"{what}; measured replacement: {alt}")
             else:
                 found["compress"].append(f"{what}; no measured non-inferior version within it")
-    if p.min_requests_per_day is not None:
-        notes.append("traffic not measured (needs the rollout router's signals): min_requests_per_day not judged")

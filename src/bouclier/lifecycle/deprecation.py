@@ -56,3 +56,28 @@ def gate_warnings(loaded: Any, result: Any, *, database_url: str | None = None) 
     label = spec.version if spec is not None else None
     with open_registry(database_url) as reg:
         return deprecation_warnings(reg, link.model, baseline=label)
+
+
+def rollout_warnings(registry: Any, rollout: Any, *, today: dt.date | None = None) -> list[str]:
+    """Warnings for a rollout (a :class:`~bouclier.rollout.decision.RolloutState`) while it
+    runs: its stable or canary version is deprecated or retired, and so still serves
+    traffic through the router. A finished rollout gets none."""
+    from bouclier.registry import RegistryError
+    from bouclier.rollout.decision import TERMINAL
+
+    if rollout.state in TERMINAL:
+        return []
+    today = today or dt.date.today()
+    out = []
+    for role, label in (("stable", rollout.stable), ("canary", rollout.canary)):
+        try:
+            v = registry.get_version(rollout.model, label)
+        except RegistryError:
+            continue
+        if v.stage not in ("deprecated", "retired"):
+            continue
+        late = " (that date has passed)" if v.retire_after and v.retire_after < today else ""
+        fix = ("it still serves the stable share of rollout " + rollout.name if role == "stable"
+               else f"rollout {rollout.name} exposes traffic to a version marked for retirement")
+        out.append(f"the {role} version {v.ref} is {v.stage}{_when(v)}{late}: {fix}")
+    return out

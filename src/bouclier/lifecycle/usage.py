@@ -1,6 +1,7 @@
 """Calls, errors, latency percentiles and token counts of each role of a run, from the
-per-case responses (every repeat counts). The performance gate will measure latency
-properly (interleaved); these figures are what the correctness run observed."""
+per-case responses (every repeat counts): what the correctness run observed (batched,
+cached, concurrent calls). The lifecycle figures never use this latency: theirs is the
+performance suite's (see :mod:`bouclier.lifecycle.measures`)."""
 
 from __future__ import annotations
 

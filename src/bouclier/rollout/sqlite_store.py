@@ -121,6 +121,25 @@ class SQLiteSignalStore:
             out.append(Signal(**data))
         return out
 
+    def count(self, *, rollout_id: str, variant: str | None = None, since: float | None = None,
+              until: float | None = None) -> int:
+        """How many client requests (primary, not forced) :meth:`window` would return,
+        without reading them (the lifecycle report's traffic over days)."""
+        where, args = self._where(rollout_id, variant, since, until)
+        (n,) = self._conn().execute(
+            f"SELECT COUNT(*) FROM signals WHERE {where} AND kind = 'primary' AND forced = 0", args).fetchone()
+        return int(n)
+
+    def first_ts(self) -> float | None:
+        """When the oldest signal of any rollout was received (None: an empty store)."""
+        return self._conn().execute("SELECT MIN(ts) FROM signals").fetchone()[0]
+
+    def rollout_ids(self, *, since: float, until: float) -> list[str]:
+        """The rollout ids that received requests in [since, until)."""
+        rows = self._conn().execute("SELECT DISTINCT rollout_id FROM signals WHERE ts >= ? AND ts < ? "
+                                    "ORDER BY rollout_id", (since, until))
+        return [r[0] for r in rows]
+
     def feedback(self, *, rollout_id: str, variant: str | None = None, since: float | None = None,
                  until: float | None = None) -> list[Feedback]:
         where, args = self._where(rollout_id, variant, since, until)
