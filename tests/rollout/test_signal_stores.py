@@ -56,6 +56,8 @@ def test_the_contract_holds_on_every_store(store):
     summary = store.summary(rollout_id="ro")
     assert (summary["canary"].requests, summary["canary"].errors, summary["canary"].timeouts) == (3, 2, 1)
     assert summary["canary"].flagged["secret"] == 1 and summary["stable"].feedback_negative == 1
+    assert store.count(rollout_id="ro") == 4 and store.count(rollout_id="ro", variant="canary", until=1500) == 2
+    assert store.first_ts() == 1000.0 and store.rollout_ids(since=1003, until=1006) == ["other", "ro"]
     assert store.variant_of("r2") == ("ro", "canary")
     assert store.variant_of("r3") is None  # a shadow call answers no client
     assert store.latest_weights("ro") is None

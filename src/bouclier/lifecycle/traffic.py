@@ -62,25 +62,31 @@ NO_STORE = ("no signal store configured (set lifecycle.signals to the router's s
             "or add a rollout: section)")
 
 
-def signals_path(loaded: Any) -> tuple[Path | None, str | None]:
-    """(path, key that set it) of the router's signal store for ``loaded`` (a
-    LoadedConfig): ``lifecycle.signals``, else ``rollout.traffic.signals``; relative to
-    the config file. (None, None) when neither is set."""
+def signals_path(loaded: Any) -> tuple[Path | str | None, str | None]:
+    """(store, key that set it) of the router's signal store for ``loaded`` (a
+    LoadedConfig): ``lifecycle.signals``, else ``rollout.traffic.signals``. A SQLite file
+    comes back as a Path relative to the config file; ``registry`` or a database URL as
+    given (see :func:`bouclier.rollout.signals.open_signal_store`). (None, None) when
+    neither is set."""
+    from bouclier.rollout.signals import is_database_store
+
     cfg = loaded.config
     for key, value in (("lifecycle.signals", cfg.lifecycle.signals if cfg.lifecycle else None),
                        ("rollout.traffic.signals", cfg.rollout.traffic.signals if cfg.rollout else None)):
         if value:
+            if is_database_store(value):
+                return value, key
             p = Path(value)
             return (p if p.is_absolute() else loaded.base_dir / p), key
     return None, None
 
 
-def read_traffic(registry: Any, model: str, store_path: Path | None, *, window_days: float,
+def read_traffic(registry: Any, model: str, store_path: Path | str | None, *, window_days: float,
                  now: dt.datetime, key: str = "lifecycle.signals", config_file: str | None = None) -> TrafficReading:
     """Requests per version of ``model`` over the ``window_days`` before ``now``."""
     if store_path is None:
         return TrafficReading(None, window_days, unknown_reason=NO_STORE)
-    if not store_path.is_file():
+    if isinstance(store_path, Path) and not store_path.is_file():
         if key == "lifecycle.signals":  # set on purpose: a wrong path is a mistake to fix
             raise ConfigError(problems=[Problem(f"the signal store {store_path} does not exist", file=config_file,
                                                 key=key, hint="point it at the router's signals.store file")])
@@ -89,13 +95,13 @@ def read_traffic(registry: Any, model: str, store_path: Path | None, *, window_d
                                              "the router has not run")
     from bouclier.rollout.decision import TERMINAL
     from bouclier.rollout.ledger import RolloutLedger
-    from bouclier.rollout.sqlite_store import SQLiteSignalStore
+    from bouclier.rollout.signals import open_signal_store
 
     until = now.timestamp()
     since = until - window_days * DAY_S
     rollouts = sorted(RolloutLedger(registry).list(), key=lambda r: (r.created_at or 0.0, r.id))
     mine = [r for r in rollouts if r.model == model]
-    store = SQLiteSignalStore(store_path)
+    store = open_signal_store(str(store_path))
     try:
         first = store.first_ts()
         if first is None or first >= until:

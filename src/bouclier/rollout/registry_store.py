@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import distinct, func, insert, select
 
 from bouclier.registry.tables import RouterFeedbackRow, RouterSignalRow, RouterWeightsRow
 from bouclier.rollout.signals import Feedback, Signal, VariantSummary, WeightChange, summarise
@@ -82,6 +82,23 @@ class RegistrySignalStore:
             row = conn.execute(select(c.rollout_id, c.variant).where(c.request_id == request_id, c.kind == "primary")
                                .limit(1)).first()
         return (row[0], row[1]) if row else None
+
+    def count(self, *, rollout_id: str, variant: str | None = None, since: float | None = None,
+              until: float | None = None) -> int:
+        q = self._where(select(func.count()).select_from(_SIGNAL), _SIGNAL, rollout_id, variant, since, until)
+        q = q.where(_SIGNAL.c.kind == "primary", _SIGNAL.c.forced.is_(False))
+        with self._engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def first_ts(self) -> float | None:
+        with self._engine.connect() as conn:
+            return conn.execute(select(func.min(_SIGNAL.c.ts))).scalar_one()
+
+    def rollout_ids(self, *, since: float, until: float) -> list[str]:
+        c = _SIGNAL.c
+        with self._engine.connect() as conn:
+            return list(conn.execute(select(distinct(c.rollout_id)).where(c.ts >= since, c.ts < until)
+                                     .order_by(c.rollout_id)).scalars())
 
     def latest_weights(self, rollout_id: str) -> WeightChange | None:
         c = _WEIGHTS.c

@@ -132,6 +132,20 @@ class SignalStore(Protocol):
         """(rollout id, variant) of a recorded primary request, None if unknown."""
         ...
 
+    def count(self, *, rollout_id: str, variant: str | None = None, since: float | None = None,
+              until: float | None = None) -> int:
+        """How many client requests (primary, not forced) :meth:`window` would return,
+        without reading them (the lifecycle report's traffic over days)."""
+        ...
+
+    def first_ts(self) -> float | None:
+        """When the oldest signal of any rollout was received (None: an empty store)."""
+        ...
+
+    def rollout_ids(self, *, since: float, until: float) -> list[str]:
+        """The rollout ids that received requests in [since, until)."""
+        ...
+
     def record_weights(self, change: WeightChange) -> None: ...
 
     def latest_weights(self, rollout_id: str) -> WeightChange | None: ...
@@ -159,12 +173,17 @@ def summarise(store: SignalStore, *, rollout_id: str, since: float | None = None
     return out
 
 
+def is_database_store(spec: str) -> bool:
+    """Whether a store setting names a database (``registry`` or a URL), not a file."""
+    return spec == "registry" or "://" in spec
+
+
 def open_signal_store(spec: str, *, base_dir: str | Path | None = None) -> SignalStore:
     """The store a configuration names: ``registry`` (the registry's database:
     ``BOUCLIER_DATABASE_URL``, else ``.bouclier/bouclier.db``), a database URL
     (``postgresql+psycopg://...``, ``sqlite:///...``: the registry's tables there), or a
     SQLite file path (relative to ``base_dir``)."""
-    if spec == "registry" or "://" in spec:
+    if is_database_store(spec):
         from bouclier.rollout.registry_store import RegistrySignalStore
 
         return RegistrySignalStore(None if spec == "registry" else spec)
