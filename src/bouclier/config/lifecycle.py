@@ -67,7 +67,8 @@ class LifecycleConfig(_Strict):
         None, ge=0, description="Traffic floor: fewer client requests per day through the canary router -> retire. "
         "Needs the router's signal store (signals, or a rollout: section); otherwise traffic is unknown.")
     signals: str | None = Field(
-        None, description="The canary router's signal store (its signals.store file, relative to this config). "
+        None, description="The canary router's signal store (its signals.store: a file relative to this config, "
+        "'registry' or a database URL). "
         "Default: the rollout: section's traffic.signals, when there is one.")
     traffic_window_days: float = Field(
         7.0, gt=0, description="Traffic is counted over this many days before the report.")
