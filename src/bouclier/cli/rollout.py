@@ -157,21 +157,41 @@ def abort_cmd(rollout: str = typer.Argument(...), db: Optional[str] = DB_OPTION,
 
 
 def serve_analysis_cmd(config: Path = CONFIG,
-                       host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8090, "--port")) -> None:
-    """Serve the canary analysis to Argo Rollouts (POST /v1/analysis) and Flagger (POST /flagger/<hook>)."""
+                       host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8090, "--port"),
+                       db: Optional[str] = DB_OPTION, actor: Optional[str] = ACTOR) -> None:
+    """Serve the canary analysis to Argo Rollouts (POST /v1/analysis) and Flagger (POST /flagger/<hook>),
+    on the router's signals or Prometheus (rollout.analysis_source, rollout.prometheus); Flagger's
+    decisions are kept in the registry database."""
     import uvicorn
 
+    from bouclier.registry import actor as current_actor
+    from bouclier.registry import open_registry
     from bouclier.rollout.analysis_server import AnalysisService, analysis_app
+    from bouclier.rollout.flagger_revisions import FlaggerRevisions
+    from bouclier.rollout.observations import RouterSignals
     from bouclier.rollout.plan import load_rollout_config
+    from bouclier.rollout.prometheus import PrometheusSignals
     from bouclier.rollout.sqlite_store import SQLiteSignalStore
 
     loaded = load_rollout_config(config)
-    service = AnalysisService(plan=loaded.config, signals=SQLiteSignalStore(loaded.signals_path))
-    err_console.print(f"serve-analysis: http://{host}:{port} (signals {loaded.signals_path})", highlight=False)
-    try:
-        uvicorn.run(analysis_app(service), host=host, port=port, log_level="warning")
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+    plan = loaded.config
+    sources: dict = {}
+    if plan.prometheus is not None:
+        sources["prometheus"] = PrometheusSignals(plan.prometheus)
+    if plan.analysis_source == "router" or loaded.signals_path.exists():
+        sources["router"] = RouterSignals(SQLiteSignalStore(loaded.signals_path))
+    with open_registry(db) as reg:
+        service = AnalysisService(plan=plan, sources=sources,
+                                  revisions=FlaggerRevisions(reg, model=plan.model, actor=actor or current_actor()))
+        where = {"router": f"router store {loaded.signals_path}",
+                 "prometheus": f"prometheus {plan.prometheus.url if plan.prometheus else ''}"}
+        err_console.print(f"serve-analysis: http://{host}:{port} (signals: "
+                          f"{', '.join(where[name] for name in sources)}; default {service.default_source}; "
+                          f"registry {reg.where})", highlight=False)
+        try:
+            uvicorn.run(analysis_app(service), host=host, port=port, log_level="warning")
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -74,11 +74,14 @@ def _compose(text: str, path: Path) -> tuple[Any, dict[tuple, int]]:
     return data, lines
 
 
-def _clean_loc(loc: tuple) -> tuple:
-    out = []
+def _clean_loc(loc: tuple, lines: dict[tuple, int] | None = None) -> tuple:
+    """``loc`` without pydantic's union tags; a part that is a key of the file is kept even
+    when it is spelt like a tag (a metric named ``latency``)."""
+    out: list = []
     for part in loc:
         if isinstance(part, str) and (part in _UNION_TAGS or part.startswith("function-")):
-            continue
+            if lines is None or (*out, part) not in lines:
+                continue
         out.append(part)
     return tuple(out)
 
@@ -118,7 +121,7 @@ def _describe(err: dict) -> str:
 def problems_from_validation(exc: ValidationError, path: Path, lines: dict[tuple, int]) -> list[Problem]:
     problems = []
     for err in exc.errors():
-        loc = _clean_loc(err["loc"])
+        loc = _clean_loc(err["loc"], lines)
         problems.append(
             Problem(_describe(err), file=str(path), line=_line_for(loc, lines), key=_key_path(loc))
         )

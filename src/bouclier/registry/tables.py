@@ -210,6 +210,39 @@ class RolloutTransitionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
+class FlaggerRevisionRow(Base):
+    """A canary revision Flagger asked ``bouclier serve-analysis`` about, keyed by Flagger's
+    (namespace, name, checksum): when its analysis window began and, once it failed, the
+    failing judgement (sticky, so a restart of the server gives the same answer)."""
+
+    __tablename__ = "flagger_revision"
+    __table_args__ = (UniqueConstraint("namespace", "name", "checksum", name="uq_flagger_revision_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(253))
+    name: Mapped[str] = mapped_column(String(253))
+    checksum: Mapped[str] = mapped_column(String(128))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failure: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class FlaggerEventRow(Base):
+    """One distinct Flagger event of a revision (``digest`` of phase, type and message):
+    Flagger repeats events and retries deliveries; each is recorded once."""
+
+    __tablename__ = "flagger_event"
+    __table_args__ = (UniqueConstraint("revision_id", "digest", name="uq_flagger_event_revision_digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("flagger_revision.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditEventRow(Base):
     """One link of the hash chain. ``seq`` is assigned under the append lock, never by the
     database, so that a gap means a deleted event."""

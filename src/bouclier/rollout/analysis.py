@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Sequence
 
 from bouclier.rollout.canary_metrics import METRICS
+from bouclier.rollout.observations import Observations, observe_signals
 from bouclier.rollout.plan import AnalysisConfig, MetricConfig
 from bouclier.rollout.signals import Feedback, Signal
 
@@ -157,12 +158,27 @@ def analyse(
     """Compare the canary's signals with stable's. ``alpha``: one-sided level of the
     whole analysis, split (Bonferroni) over the scored metrics. Signals forced by the
     tester header are ignored."""
+    names = [m.name for m in config.metrics if metrics is None or m.name in metrics]
+    return analyse_observations(stable=observe_signals(stable, stable_feedback, names),
+                                canary=observe_signals(canary, canary_feedback, names),
+                                config=config, alpha=alpha, metrics=metrics, min_requests=min_requests)
+
+
+def analyse_observations(
+    *,
+    stable: Observations,
+    canary: Observations,
+    config: AnalysisConfig,
+    alpha: float,
+    metrics: Sequence[str] | None = None,
+    min_requests: int = 1,
+) -> Analysis:
+    """:func:`analyse` on observations of any :class:`~bouclier.rollout.observations.SignalSource`
+    (a metric missing from them has no data)."""
     from bouclier.stats import wilson_interval
 
     if not 0 < alpha < 0.5:
         raise ValueError(f"alpha must be in (0, 0.5), found {alpha}")
-    stable = [s for s in stable if not s.forced]
-    canary = [s for s in canary if not s.forced]
     chosen = [m for m in config.metrics if metrics is None or m.name in metrics]
     scored = [m for m in chosen if METRICS[m.name].kind != "leak" and m.weight > 0]
     alpha_m = alpha / max(1, len(scored))
@@ -170,22 +186,23 @@ def analyse(
     for cfg in chosen:
         d = METRICS[cfg.name]
         if d.kind == "continuous":
-            results.append(_continuous(cfg, d.values(stable), d.values(canary), alpha_m))
+            results.append(_continuous(cfg, list(stable.values.get(cfg.name, ())),
+                                       list(canary.values.get(cfg.name, ())), alpha_m))
         else:
-            x1, n1 = d.events(stable, stable_feedback)
-            x2, n2 = d.events(canary, canary_feedback)
+            x1, n1 = stable.events.get(cfg.name, (0, 0))
+            x2, n2 = canary.events.get(cfg.name, (0, 0))
             results.append(_leak(cfg, x1, n1, x2, n2) if d.kind == "leak" else _rate(cfg, x1, n1, x2, n2, alpha_m))
     critical = [f"{m.name}: {m.reason}" for m in results if m.critical]
-    errors = sum(1 for s in canary if s.is_error)
-    if canary:
-        floor = wilson_interval(successes=errors, n=len(canary), confidence=0.95).low
+    errors = canary.errors
+    if canary.requests:
+        floor = wilson_interval(successes=errors, n=canary.requests, confidence=0.95).low
         if floor > config.error_rate_ceiling:
-            critical.append(f"error_rate: canary {errors}/{len(canary)} failed, surely above the ceiling "
+            critical.append(f"error_rate: canary {errors}/{canary.requests} failed, surely above the ceiling "
                             f"{config.error_rate_ceiling:.0%} (95% lower bound {floor:.1%})")
     weighted = [m for m in results if m.kind != "leak" and m.weight > 0 and m.status != "NoData"]
     total = sum(m.weight for m in weighted)
     score = round(100.0 * sum(m.weight for m in weighted if not m.bad) / total, 1) if total else None
-    n0, n1 = len(stable), len(canary)
+    n0, n1 = stable.requests, canary.requests
     missing = [m.name for m in results if m.status == "NoData" and next(c for c in chosen if c.name == m.name).required]
     bad = [f"{m.name} {m.status}" for m in results if m.bad and not m.critical]
     if critical:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bouclier.errors import ConfigError, Problem
 from bouclier.rollout.canary_metrics import METRICS
+from bouclier.rollout.prometheus import PrometheusConfig
 
 
 class _Strict(BaseModel):
@@ -126,6 +127,11 @@ class RolloutConfig(_Strict):
     interval_s: float = Field(10.0, gt=0, le=3600, description="How often the controller looks.")
     lease_s: float = Field(30.0, gt=0, description="A controller silent this long loses its lease.")
     traffic: TrafficConfig = Field(default_factory=TrafficConfig)
+    analysis_source: Literal["router", "prometheus"] = Field(
+        "router", description="Where `bouclier serve-analysis` reads signals unless a request names its "
+        "source (the controller always reads the router's store).")
+    prometheus: PrometheusConfig | None = Field(
+        None, description="Prometheus and the PromQL of each metric, for `bouclier serve-analysis`.")
 
     @field_validator("steps")
     @classmethod
@@ -135,6 +141,13 @@ class RolloutConfig(_Strict):
                 raise ValueError(f"steps must increase: step {i + 1} ({v[i].weight:g}%) is not above "
                                  f"step {i} ({v[i - 1].weight:g}%)")
         return v
+
+    @model_validator(mode="after")
+    def _prometheus_configured(self) -> "RolloutConfig":
+        if self.analysis_source == "prometheus" and self.prometheus is None:
+            raise ValueError("analysis_source is prometheus but there is no prometheus: section "
+                             "(give at least prometheus.url)")
+        return self
 
     @model_validator(mode="after")
     def _step_metrics_analysed(self) -> "RolloutConfig":
