@@ -84,6 +84,7 @@ def test_argo_web_provider_always_200_with_a_verdict(tmp_path, sqlite_registry, 
         r = argo_request(url, "shop/clf")
         numeric = argo_request(url, "shop/clf", window=300)  # a literal in jsonBody stays a number
         bad = httpx.post(url + "/v1/analysis", content=b"{not json", headers={"Content-Type": "application/json"})
+        nan = httpx.post(url + "/v1/analysis", json={"rollout": "shop/clf", "window": "NaN"})
         unknown = httpx.post(url + "/v1/analysis", json={"rollout": "shop/clf", "source": "prometheus"})
     assert r.headers["content-type"] == "application/json"
     assert argo_phase(r) == phase, r.json()["reason"]
@@ -92,6 +93,7 @@ def test_argo_web_provider_always_200_with_a_verdict(tmp_path, sqlite_registry, 
     assert doc["source"] == "router" and (doc["canary"], doc["baseline"]) == ("7d9f8b6c5", "6c8d7f9b4")
     assert numeric.json()["verdict"] == doc["verdict"] and numeric.json()["score"] == doc["score"]
     assert argo_phase(bad) == "Inconclusive" and "bad request" in bad.json()["reason"]
+    assert argo_phase(nan) == "Inconclusive" and "'window' is seconds" in nan.json()["reason"]
     assert argo_phase(unknown) == "Inconclusive" and "unknown signal source 'prometheus'" in unknown.json()["reason"]
     store.close()
 

@@ -100,3 +100,14 @@ def test_defaults_cover_every_metric_the_router_exports():
     assert set(DEFAULTS) | {"error_rate"} >= {"latency", "ttft", "timeout_rate", "refusal_rate", "secret_leak",
                                               "canary_token_leak", "negative_feedback_rate", "cost"}
     assert config.query("latency").step_s == 60 and "$window" in config.query("refusal_rate").count
+
+
+def test_the_documented_prometheus_example_loads(tmp_path):
+    doc = (ROOT / "docs" / "rollout.md").read_text()
+    section = doc[doc.index("### Signals from Prometheus"):]
+    example = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml\n") + 8)]
+    path = tmp_path / "rollout.yaml"
+    path.write_text(example)
+    plan = load_rollout_config(path).config
+    assert plan.analysis_source == "prometheus" and plan.prometheus.query("latency").step_s == 30
+    assert '$rollout' in plan.prometheus.query("secret_leak").count

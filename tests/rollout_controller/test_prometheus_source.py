@@ -238,9 +238,11 @@ def test_prometheus_errors_and_empty_results(tmp_path):
         injected = 'x"}) or vector(1) or sum(y{a="'  # from an unauthenticated request body
         with pytest.raises(PrometheusQueryError, match=r"cannot go into a query: letters, digits"):
             PrometheusSignals(plan.prometheus).observe(**{**kw, "identities": {"canary": injected}})
-    down = PrometheusSignals(PrometheusConfig(url=prom, timeout_s=2))  # the same port, now closed
-    with pytest.raises(PrometheusUnreachable, match=r"is unreachable \(requests of (stable|canary)\)"):
+    # the same port, now closed; the URL's password is never shown
+    down = PrometheusSignals(PrometheusConfig(url=prom.replace("http://", "http://reader:s3cret@"), timeout_s=2))
+    with pytest.raises(PrometheusUnreachable, match=r"is unreachable \(requests of (stable|canary)\)") as err:
         down.observe(**kw)
+    assert "s3cret" not in str(err.value) and prom in str(err.value)
     with open_registry(f"sqlite:///{tmp_path / 'bouclier.db'}") as reg:
         service = AnalysisService(plan=plan, sources={"prometheus": down},
                                   revisions=FlaggerRevisions(reg, model="clf", actor="tester"))

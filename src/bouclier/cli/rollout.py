@@ -166,25 +166,18 @@ def serve_analysis_cmd(config: Path = CONFIG,
 
     from bouclier.registry import actor as current_actor
     from bouclier.registry import open_registry
-    from bouclier.rollout.analysis_server import AnalysisService, analysis_app
+    from bouclier.rollout.analysis_server import AnalysisService, analysis_app, signal_sources
     from bouclier.rollout.flagger_revisions import FlaggerRevisions
-    from bouclier.rollout.observations import RouterSignals
     from bouclier.rollout.plan import load_rollout_config
-    from bouclier.rollout.prometheus import PrometheusSignals
-    from bouclier.rollout.sqlite_store import SQLiteSignalStore
 
     loaded = load_rollout_config(config)
     plan = loaded.config
-    sources: dict = {}
-    if plan.prometheus is not None:
-        sources["prometheus"] = PrometheusSignals(plan.prometheus)
-    if plan.analysis_source == "router" or loaded.signals_path.exists():
-        sources["router"] = RouterSignals(SQLiteSignalStore(loaded.signals_path))
+    sources = signal_sources(loaded)
     with open_registry(db) as reg:
         service = AnalysisService(plan=plan, sources=sources,
                                   revisions=FlaggerRevisions(reg, model=plan.model, actor=actor or current_actor()))
         where = {"router": f"router store {loaded.signals_path}",
-                 "prometheus": f"prometheus {plan.prometheus.url if plan.prometheus else ''}"}
+                 "prometheus": f"prometheus {plan.prometheus.where if plan.prometheus else ''}"}
         err_console.print(f"serve-analysis: http://{host}:{port} (signals: "
                           f"{', '.join(where[name] for name in sources)}; default {service.default_source}; "
                           f"registry {reg.where})", highlight=False)

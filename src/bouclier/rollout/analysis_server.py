@@ -20,6 +20,7 @@ A source that cannot answer gives an inconclusive verdict with the reason: never
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Mapping
 
@@ -27,7 +28,7 @@ from bouclier.registry import DatabaseUnavailable
 from bouclier.rollout.analysis import analyse_observations
 from bouclier.rollout.flagger_revisions import FlaggerRevisions
 from bouclier.rollout.observations import SignalSource, SignalSourceError
-from bouclier.rollout.plan import RolloutConfig
+from bouclier.rollout.plan import LoadedRolloutConfig, RolloutConfig
 
 VERDICTS = {"pass": "pass", "fail": "fail", "critical": "fail", "marginal": "inconclusive", "nodata": "inconclusive"}
 FLAGGER_HOOKS = ("confirm-rollout", "pre-rollout", "rollout", "confirm-traffic-increase", "confirm-promotion",
@@ -85,6 +86,8 @@ class AnalysisService:
             until = float(body.get("until", now))
             since = float(body["since"]) if "since" in body else until - float(body.get("window", self.default_window_s))
         except (TypeError, ValueError):
+            since = until = math.nan
+        if not (math.isfinite(since) and math.isfinite(until)):
             return _inconclusive("bad request: 'window' is seconds and 'since'/'until' are unix times")
         if since >= until:
             return _inconclusive(f"bad request: empty window (since {since} >= until {until})")
@@ -111,6 +114,8 @@ class AnalysisService:
             try:
                 window = float(meta["window"])
             except (TypeError, ValueError):
+                window = math.nan
+            if not (math.isfinite(window) and window > 0):
                 return 400, {"error": f"metadata.window must be seconds, found {meta['window']!r}"}
         try:
             return self._flagger(hook, body, meta, window)
@@ -145,6 +150,22 @@ class AnalysisService:
             return (403 if verdict == "fail" else 200), doc
         # confirm-traffic-increase / confirm-promotion: proceed only on evidence
         return (200 if verdict == "pass" else 403), doc
+
+
+def signal_sources(loaded: LoadedRolloutConfig) -> dict[str, SignalSource]:
+    """The sources a configuration offers: Prometheus when ``rollout.prometheus`` is given; the
+    router's store when it is the default source or its file exists (a cluster reading only
+    Prometheus has none)."""
+    from bouclier.rollout.observations import RouterSignals
+    from bouclier.rollout.prometheus import PrometheusSignals
+    from bouclier.rollout.sqlite_store import SQLiteSignalStore
+
+    plan, sources = loaded.config, {}
+    if plan.prometheus is not None:
+        sources["prometheus"] = PrometheusSignals(plan.prometheus)
+    if plan.analysis_source == "router" or loaded.signals_path.exists():
+        sources["router"] = RouterSignals(SQLiteSignalStore(loaded.signals_path))
+    return sources
 
 
 def analysis_app(service: AnalysisService):

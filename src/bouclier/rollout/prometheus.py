@@ -177,6 +177,13 @@ class PrometheusConfig(_Strict):
     def _templates(cls, v: str) -> str:
         return _check_template(v)
 
+    @property
+    def where(self) -> str:
+        """The URL without any user or password in it (for messages)."""
+        parts = urlsplit(self.url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
+
     def query(self, metric: str) -> RateQuery | SeriesQuery | None:
         return getattr(self.metrics, metric, None)
 
@@ -225,36 +232,28 @@ class PrometheusSignals:
                         return await self._instant(session, label, query, until)
                     return await self._range(session, label, query, since, until, step)
 
-            async def variant(name: str) -> Observations:
+            jobs: dict[tuple[str, str, str], Any] = {}  # (variant, metric, part) -> query
+            for name in VARIANTS:
                 base = {"variant": name, "identity": identities.get(name) or name, "rollout": rollout_id,
                         "window": _duration(until - since), "step": "60s"}
-                jobs: dict[tuple[str, str], Any] = {
-                    ("requests", ""): ask(f"requests of {name}", self.config.requests, base),
-                    ("errors", ""): ask(f"errors of {name}", self.config.errors, base)}
+                jobs[(name, "requests", "")] = ask(f"requests of {name}", self.config.requests, base)
+                jobs[(name, "errors", "")] = ask(f"errors of {name}", self.config.errors, base)
                 for metric in metrics:
                     q = self.config.query(metric)
                     if isinstance(q, RateQuery):
-                        jobs[(metric, "count")] = ask(f"{metric} count of {name}", q.count, base)
-                        jobs[(metric, "total")] = ask(f"{metric} total of {name}", q.total, base)
+                        jobs[(name, metric, "count")] = ask(f"{metric} count of {name}", q.count, base)
+                        jobs[(name, metric, "total")] = ask(f"{metric} total of {name}", q.total, base)
                     elif isinstance(q, SeriesQuery):
                         step = max(q.step_s, (until - since) / MAX_POINTS)
-                        jobs[(metric, "query")] = ask(f"{metric} of {name}", q.query,
-                                                      {**base, "step": _duration(step)}, step)
-                got = dict(zip(jobs, await asyncio.gather(*jobs.values())))
-                requests = _count(got[("requests", "")])
-                errors = min(_count(got[("errors", "")]), requests)
-                values: dict[str, list[float]] = {}
-                events = {"error_rate": (errors, requests)} if "error_rate" in metrics else {}
-                for metric in metrics:
-                    if (metric, "query") in got:
-                        values[metric] = got[(metric, "query")]
-                    elif got.get((metric, "total")) is not None:
-                        n = _count(got[(metric, "total")])
-                        events[metric] = (min(_count(got[(metric, "count")]), n), n)
-                return Observations(requests=requests, errors=errors, values=values, events=events)
-
-            stable, canary = await asyncio.gather(*(variant(v) for v in VARIANTS))
-        return {"stable": stable, "canary": canary}
+                        jobs[(name, metric, "query")] = ask(f"{metric} of {name}", q.query,
+                                                            {**base, "step": _duration(step)}, step)
+            try:  # the first failure cancels the other queries
+                async with asyncio.TaskGroup() as group:
+                    tasks = {key: group.create_task(job) for key, job in jobs.items()}
+            except ExceptionGroup as eg:
+                raise _first(eg) from None
+        got = {key: task.result() for key, task in tasks.items()}
+        return {name: _observations(name, got, metrics) for name in VARIANTS}
 
     async def _call(self, session, label: str, path: str, form: dict[str, str]) -> Any:
         import aiohttp
@@ -268,14 +267,16 @@ class PrometheusSignals:
                     doc = None
                 status = resp.status
         except asyncio.TimeoutError:
-            raise PrometheusUnreachable(f"prometheus at {self.config.url} did not answer within "
+            raise PrometheusUnreachable(f"prometheus at {self.config.where} did not answer within "
                                         f"{self.config.timeout_s:g} s ({label})") from None
         except aiohttp.ClientError as exc:
-            raise PrometheusUnreachable(f"prometheus at {self.config.url} is unreachable ({label}): "
-                                        f"{exc.__class__.__name__}: {exc}") from exc
+            os_error = getattr(exc, "os_error", None)  # the cause, without a URL that may hold a password
+            reason = os_error.strerror if os_error is not None and os_error.strerror else type(exc).__name__
+            raise PrometheusUnreachable(f"prometheus at {self.config.where} is unreachable ({label}): "
+                                        f"{reason}") from exc
         if not isinstance(doc, dict) or "status" not in doc:
-            raise PrometheusUnreachable(f"{url} answered HTTP {status} without Prometheus's JSON "
-                                        "(check rollout.prometheus.url)")
+            raise PrometheusUnreachable(f"{self.config.where}{path} answered HTTP {status} without Prometheus's "
+                                        "JSON (check rollout.prometheus.url)")
         if doc["status"] != "success":
             raise PrometheusQueryError(f"prometheus rejected the query for {label}: {doc.get('errorType', 'error')}: "
                                        f"{doc.get('error', '(no message)')} (query: {form['query']})")
@@ -312,6 +313,30 @@ class PrometheusSignals:
         if series is None:
             return []
         return [v for v in (_float(x) for _, x in series.get("values", [])) if v is not None]
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    """The first Prometheus error of a task group (anything else is a bug: re-raised as is)."""
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            exc = _first(exc)
+        if isinstance(exc, PrometheusError):
+            return exc
+    raise group
+
+
+def _observations(variant: str, got: dict[tuple[str, str, str], Any], metrics: Sequence[str]) -> Observations:
+    requests = _count(got[(variant, "requests", "")])
+    errors = min(_count(got[(variant, "errors", "")]), requests)
+    values: dict[str, list[float]] = {}
+    events = {"error_rate": (errors, requests)} if "error_rate" in metrics else {}
+    for metric in metrics:
+        if (variant, metric, "query") in got:
+            values[metric] = got[(variant, metric, "query")]
+        elif got.get((variant, metric, "total")) is not None:  # no total: no trials, no data
+            n = _count(got[(variant, metric, "total")])
+            events[metric] = (min(_count(got[(variant, metric, "count")]), n), n)  # no count: no event
+    return Observations(requests=requests, errors=errors, values=values, events=events)
 
 
 def _float(text: Any) -> float | None:
