@@ -176,7 +176,7 @@ def serve_analysis_cmd(config: Path = CONFIG,
     with open_registry(db) as reg:
         service = AnalysisService(plan=plan, sources=sources,
                                   revisions=FlaggerRevisions(reg, model=plan.model, actor=actor or current_actor()))
-        where = {"router": f"router store {loaded.signals_path}",
+        where = {"router": f"router store {plan.traffic.signals}",
                  "prometheus": f"prometheus {plan.prometheus.where if plan.prometheus else ''}"}
         err_console.print(f"serve-analysis: http://{host}:{port} (signals: "
                           f"{', '.join(where[name] for name in sources)}; default {service.default_source}; "

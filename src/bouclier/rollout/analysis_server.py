@@ -154,17 +154,19 @@ class AnalysisService:
 
 def signal_sources(loaded: LoadedRolloutConfig) -> dict[str, SignalSource]:
     """The sources a configuration offers: Prometheus when ``rollout.prometheus`` is given; the
-    router's store when it is the default source or its file exists (a cluster reading only
+    router's store (``rollout.traffic.signals``: a SQLite file, ``registry`` or a database URL)
+    when it is the default source, a database, or an existing file (a cluster reading only
     Prometheus has none)."""
     from bouclier.rollout.observations import RouterSignals
     from bouclier.rollout.prometheus import PrometheusSignals
-    from bouclier.rollout.sqlite_store import SQLiteSignalStore
+    from bouclier.rollout.signals import is_database_store, open_signal_store
 
     plan, sources = loaded.config, {}
     if plan.prometheus is not None:
         sources["prometheus"] = PrometheusSignals(plan.prometheus)
-    if plan.analysis_source == "router" or loaded.signals_path.exists():
-        sources["router"] = RouterSignals(SQLiteSignalStore(loaded.signals_path))
+    spec = plan.traffic.signals
+    if plan.analysis_source == "router" or is_database_store(spec) or loaded.signals_path.exists():
+        sources["router"] = RouterSignals(open_signal_store(spec, base_dir=loaded.path.parent))
     return sources
 
 

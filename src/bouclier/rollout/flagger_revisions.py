@@ -13,7 +13,7 @@ same transaction as the row that dedupes it:
 
 Why the registry and not the router's signal store: the decision belongs with the rollout
 state and the audit trail (same database, same transaction), and with Prometheus as the
-signal source there is no signal store at all.
+signal source there may be no signal store at all.
 """
 
 from __future__ import annotations

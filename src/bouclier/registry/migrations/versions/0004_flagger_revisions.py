@@ -2,8 +2,8 @@
 (namespace, name, checksum), with their sticky failure, and their distinct events, so that
 a restarted server answers as before and records nothing twice.
 
-Revision ID: 0003_flagger_revisions
-Revises: 0002_rollout_controller
+Revision ID: 0004_flagger_revisions
+Revises: 0003_router_signals
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_flagger_revisions'
-down_revision = '0002_rollout_controller'
+revision = '0004_flagger_revisions'
+down_revision = '0003_router_signals'
 branch_labels = None
 depends_on = None
 
