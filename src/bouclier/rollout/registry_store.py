@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import distinct, func, insert, select
+from sqlalchemy import func, insert, select
 
 from bouclier.registry.tables import RouterFeedbackRow, RouterSignalRow, RouterWeightsRow
 from bouclier.rollout.signals import Feedback, Signal, VariantSummary, WeightChange, summarise
@@ -97,7 +97,7 @@ class RegistrySignalStore:
     def rollout_ids(self, *, since: float, until: float) -> list[str]:
         c = _SIGNAL.c
         with self._engine.connect() as conn:
-            return list(conn.execute(select(distinct(c.rollout_id)).where(c.ts >= since, c.ts < until)
+            return list(conn.execute(select(c.rollout_id).distinct().where(c.ts >= since, c.ts < until)
                                      .order_by(c.rollout_id)).scalars())
 
     def latest_weights(self, rollout_id: str) -> WeightChange | None:
