@@ -14,7 +14,7 @@ from bouclier.rollout.decision import TransitionRefused, command
 from bouclier.rollout.ledger import LeaseHeld, RolloutLedger
 from bouclier.rollout.plan import load_rollout_config
 
-from .sim import plan, seed_registry
+from .sim import POLICY, plan, seed_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def test_promote_while_rolling_back_is_refused_and_changes_nothing(registry):
     seed_registry(registry)
     ledger = RolloutLedger(registry)
     p = plan()
-    st = ledger.create(model="clf", canary="v2", name="r", plan=p.model_dump(mode="json"), actor="t")
+    st = ledger.create(model="clf", canary="v2", name="r", plan=p.model_dump(mode="json"), actor="t", policy=POLICY)
     st = ledger.apply(st, command(p, st, "abort", 1.0, "bad"), actor="t", now=1.0)
     assert st.state == "rolling_back"
     with pytest.raises(TransitionRefused, match="rolling back; promote refused"):
@@ -81,7 +81,7 @@ def test_promote_while_rolling_back_is_refused_and_changes_nothing(registry):
 def test_second_controller_is_refused_by_the_lease(registry):
     seed_registry(registry)
     ledger = RolloutLedger(registry)
-    st = ledger.create(model="clf", canary="v2", name="r", plan=plan().model_dump(mode="json"), actor="t")
+    st = ledger.create(model="clf", canary="v2", name="r", plan=plan().model_dump(mode="json"), actor="t", policy=POLICY)
     ledger.acquire(st.id, "first", ttl_s=30, now=100.0)
     with pytest.raises(LeaseHeld, match="driven by controller first"):
         ledger.acquire(st.id, "second", ttl_s=30, now=110.0)
@@ -95,6 +95,6 @@ def test_second_controller_is_refused_by_the_lease(registry):
 def test_second_rollout_of_the_same_model_is_refused(registry):
     seed_registry(registry)
     ledger = RolloutLedger(registry)
-    ledger.create(model="clf", canary="v2", name="r", plan=plan().model_dump(mode="json"), actor="t")
+    ledger.create(model="clf", canary="v2", name="r", plan=plan().model_dump(mode="json"), actor="t", policy=POLICY)
     with pytest.raises(Exception, match="still running"):
-        ledger.create(model="clf", canary="v2", name="other", plan=plan().model_dump(mode="json"), actor="t")
+        ledger.create(model="clf", canary="v2", name="other", plan=plan().model_dump(mode="json"), actor="t", policy=POLICY)

@@ -8,8 +8,10 @@ weight change is repaired on restart), then acts:
 - ``pending``: start (shadow phase or step 1);
 - ``shadow`` / ``step``: analyse the step's window; roll back at once on a critical
   finding; otherwise decide at the step's judgement time (see :mod:`.decision`);
-- ``promoting``: all traffic to the canary, then ``promoted`` and the registry's
-  production alias in one transaction (exactly once);
+- ``promoting``: when the registry's promotion policy allows it (gate PASS, approvals),
+  all traffic to the canary, then ``promoted`` and the registry's production alias in one
+  transaction (exactly once); when it refuses, ``paused`` at the weights before
+  ``promoting``, with the reason;
 - ``rolling_back``: all traffic to stable, then ``rolled_back`` (or ``aborted``);
 - ``paused``: nothing; a human resumes, promotes or aborts.
 """
@@ -25,11 +27,13 @@ from typing import Any, Callable
 
 from bouclier.errors import InfrastructureError
 from bouclier.rollout.analysis import Analysis, analyse
+from bouclier.registry.exceptions import PromotionRefused
 from bouclier.rollout.decision import (
-    ALL_CANARY, ALL_STABLE, JUDGED, TERMINAL, Move, RolloutState, judge, start,
+    ALL_CANARY, ALL_STABLE, JUDGED, TERMINAL, Move, RolloutState, judge, promotion_refused, start,
 )
 from bouclier.rollout.ledger import RolloutLedger, StateChanged
 from bouclier.rollout.plan import RolloutConfig
+from bouclier.rollout.promotion import PromotionPolicy
 from bouclier.rollout.traffic import TrafficSplit
 
 log = logging.getLogger("bouclier.rollout.controller")
@@ -41,9 +45,10 @@ def controller_identity() -> str:
 
 class Controller:
     def __init__(self, *, ledger: RolloutLedger, rollout: int | str, plan: RolloutConfig, signals: Any,
-                 traffic: TrafficSplit, owner: str | None = None, clock: Callable[[], float] = time.time,
-                 report_dir: Path | None = None):
+                 traffic: TrafficSplit, policy: PromotionPolicy, owner: str | None = None,
+                 clock: Callable[[], float] = time.time, report_dir: Path | None = None):
         self.ledger = ledger
+        self.policy = policy
         self.rollout = rollout
         self.plan = plan
         self.signals = signals
@@ -83,7 +88,8 @@ class Controller:
         self.traffic.set_shadow(self.plan.shadow.share if st.state == "shadow" and self.plan.shadow else 0.0)
 
     def _apply(self, st: RolloutState, move: Move, now: float) -> RolloutState:
-        new = self.ledger.apply(st, move, actor=self.owner, now=now, owner=self.owner, ttl_s=self.plan.lease_s)
+        new = self.ledger.apply(st, move, actor=self.owner, now=now, owner=self.owner, ttl_s=self.plan.lease_s,
+                                policy=self.policy)
         self._converge(new)  # the new step's weights at once, not at the next look
         log.warning("rollout %s: %s -> %s: %s", st.name, st.label, new.label, move.reason)
         return new
@@ -109,10 +115,16 @@ class Controller:
                     return st
                 now = self.clock()
             if st.state == "promoting":
+                why = self.ledger.promotion_refused(st, self.policy)
+                if why is not None:  # before any traffic moves
+                    return self._apply(st, promotion_refused(st, why), now)
                 self.traffic.set_shadow(0.0)
                 self.traffic.set_weights(dict(ALL_CANARY), reason=f"rollout {st.name}: promoting")
-                return self._apply(st, Move("promoted", st.step, dict(ALL_CANARY),
-                                            f"all traffic on {st.model}@{st.canary}; production alias moved"), now)
+                try:
+                    return self._apply(st, Move("promoted", st.step, dict(ALL_CANARY),
+                                                f"all traffic on {st.model}@{st.canary}; production alias moved"), now)
+                except PromotionRefused as exc:  # the evidence changed since the check: hold
+                    return self._apply(st, promotion_refused(st, str(exc)), now)
             if st.state == "rolling_back":
                 self.traffic.set_shadow(0.0)
                 self.traffic.set_weights(dict(ALL_STABLE), reason=f"rollout {st.name}: rolling back")
