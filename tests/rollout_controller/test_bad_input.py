@@ -50,6 +50,41 @@ def write(tmp_path, body: str) -> Path:
          metrics:
            - name: latencyy
      """, 6, "rollout.analysis.metrics[0].name", "unknown metric 'latencyy'"),
+    ("""\
+     rollout:
+       model: clf
+       rollout_id: r
+       analysis:
+         metrics:
+           - name: latency
+             statistic: p100
+     """, 7, "rollout.analysis.metrics[0].statistic",
+     "unknown statistic 'p100': expected 'median' or a quantile 'pNN' from p1 to p99.9 such as p95 or p99"),
+    ("""\
+     rollout:
+       model: clf
+       rollout_id: r
+       analysis:
+         metrics:
+           - {name: error_rate, statistic: p95}
+     """, 6, "rollout.analysis.metrics[0]", "statistic 'p95' applies to continuous metrics"),
+    ("""\
+     rollout:
+       model: clf
+       rollout_id: r
+       analysis:
+         metrics:
+           - {name: latency}
+           - {name: latency, statistic: p95}
+           - {name: latency, statistic: p95, weight: 5}
+     """, 4, "rollout.analysis", "metric 'latency_p95' is listed twice"),
+    ("""\
+     rollout:
+       model: clf
+       rollout_id: r
+       steps:
+         - {weight: 10, metrics: [latency_p95]}
+     """, 1, "rollout", "step 1 names metric 'latency_p95', which analysis.metrics does not list"),
 ])
 def test_bad_plans_name_file_line_and_key(tmp_path, body, line, key, words):
     path = write(tmp_path, body)

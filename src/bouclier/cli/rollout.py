@@ -111,28 +111,19 @@ def status_cmd(rollout: Optional[str] = typer.Argument(None, help="Rollout id or
         return
     from bouclier.rollout.status import render_text
 
+    if not docs:
+        err_console.print("no rollout in this registry yet (`bouclier rollout start`)", highlight=False)
     for d in docs:
-        console.print(render_text(d), highlight=False, markup=False)
+        console.print(render_text(d), highlight=False, markup=False, soft_wrap=True)
 
 
 def _command(action: str, rollout: str, db: str | None, actor: str | None, reason: str) -> None:
     from bouclier.registry import actor as current_actor
-    from bouclier.rollout.decision import command
-    from bouclier.rollout.ledger import StateChanged
-    from bouclier.rollout.plan import RolloutConfig
 
     reg, ledger = _ledger(db)
     with reg:
-        for _ in range(5):
-            st = ledger.get(rollout)
-            now = time.time()
-            move = command(RolloutConfig.model_validate(st.plan), st, action, now, reason)
-            try:
-                new = ledger.apply(st, move, actor=actor or current_actor(), now=now)
-                break
-            except StateChanged:
-                continue
-    err_console.print(f"rollout {new.name}: {st.label} -> {new.label}: {move.reason}", highlight=False)
+        before, after, move = ledger.command(rollout, action, actor=actor or current_actor(), reason=reason)
+    err_console.print(f"rollout {after.name}: {before.label} -> {after.label}: {move.reason}", highlight=False)
 
 
 @rollout_app.command("pause")

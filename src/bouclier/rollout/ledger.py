@@ -175,6 +175,26 @@ class RolloutLedger:
             row.updated_at = _dt(now)
             return self._state(s, row)
 
+    def command(self, ref: int | str, action: str, *, actor: str, reason: str = "",
+                now: float | None = None) -> tuple[RolloutState, RolloutState, Move]:
+        """A human command (pause, resume, promote, abort) applied to the rollout's current
+        state: (before, after, move). :class:`~.decision.TransitionRefused` when the state
+        does not allow it (nothing changed)."""
+        import time
+
+        from bouclier.rollout.decision import command
+        from bouclier.rollout.plan import RolloutConfig
+
+        for _ in range(5):  # a controller may write between our read and our write
+            st = self.get(ref)
+            at = time.time() if now is None else now
+            move = command(RolloutConfig.model_validate(st.plan), st, action, at, reason)
+            try:
+                return st, self.apply(st, move, actor=actor, now=at), move
+            except StateChanged:
+                continue
+        raise UsageError(f"rollout {ref} kept changing while `{action}` was applied; run it again")
+
     def record_analysis(self, st: RolloutState, analysis: dict[str, Any], *, now: float) -> None:
         """Keep the latest analysis on the row for `status` (not a transition; no revision bump)."""
         with self.registry.writing() as s:
