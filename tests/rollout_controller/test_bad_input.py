@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bouclier.cli import main
 from bouclier.errors import ConfigError
 from bouclier.rollout.decision import TransitionRefused, command
 from bouclier.rollout.ledger import LeaseHeld, RolloutLedger
@@ -86,17 +87,28 @@ def write(tmp_path, body: str) -> Path:
          - {weight: 10, metrics: [latency_p95]}
      """, 1, "rollout", "step 1 names metric 'latency_p95', which analysis.metrics does not list"),
 ])
-def test_bad_plans_name_file_line_and_key(tmp_path, body, line, key, words):
+def test_bad_plans_name_file_line_and_key(tmp_path, body, line, key, words, capsys):
     path = write(tmp_path, body)
     with pytest.raises(ConfigError) as err:
         load_rollout_config(path)
     problem = err.value.problems[0]
     assert problem.key == key and problem.line == line and words in problem.message, str(err.value)
+    with pytest.raises(SystemExit) as exit_:
+        main(["rollout", "start", "--config", str(path), "--canary", "v2", "--db", f"sqlite:///{tmp_path / 'b.db'}"])
+    stderr = " ".join(capsys.readouterr().err.split())
+    assert exit_.value.code == 2, stderr
+    assert " ".join(words.split()) in stderr and "Traceback" not in stderr
+
+
+def test_bad_plan_through_the_real_command(tmp_path):
+    """Once as a user runs it: a process, exit status 2, no traceback."""
+    path = write(tmp_path, "rollout:\n  model: clf\n  rollout_id: r\n  steps: [{weight: 50}, {weight: 20}]\n")
     proc = subprocess.run([sys.executable, "-m", "bouclier", "rollout", "start", "--config", str(path), "--canary", "v2",
                            "--db", f"sqlite:///{tmp_path / 'b.db'}"], capture_output=True, text=True, cwd=ROOT,
                           env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2, proc.stderr
-    assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert "steps must increase: step 2 (20%) is not above step 1 (50%)" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_promote_while_rolling_back_is_refused_and_changes_nothing(registry):

@@ -39,6 +39,14 @@ from bouclier.rollout.traffic import TrafficSplit
 log = logging.getLogger("bouclier.rollout.controller")
 
 
+def paired(stable: list, shadow: list) -> tuple[list, list]:
+    """Stable's answers that were mirrored, and the mirrors of them (both in request order)."""
+    mirrored = {s.pair_of for s in shadow}
+    stable = [s for s in stable if s.request_id in mirrored]
+    answered = {s.request_id for s in stable}
+    return stable, [s for s in shadow if s.pair_of in answered]
+
+
 def controller_identity() -> str:
     return f"controller@{socket.gethostname()}:{os.getpid()}"
 
@@ -66,17 +74,23 @@ class Controller:
         return self.ledger.acquire(self.rollout, self.owner, ttl_s=self.plan.lease_s, now=self.clock())
 
     def analyse(self, st: RolloutState, now: float) -> Analysis:
+        """The current step's window. In the shadow phase, the canary's mirrored answers
+        against stable's answers to the same requests (paired by ``pair_of``), no feedback."""
         since = st.step_started_at or now
         shadow = st.state == "shadow"
         step = None if shadow or st.step < 0 else self.plan.steps[st.step]
         stable = self.signals.window(rollout_id=st.name, variant="stable", since=since, until=now)
         canary = self.signals.window(rollout_id=st.name, variant="canary", since=since, until=now,
                                      kinds=("shadow",) if shadow else ("primary",))
+        if shadow:
+            stable, canary = paired(stable, canary)
+            stable_feedback, canary_feedback = [], []
+        else:
+            stable_feedback = self.signals.feedback(rollout_id=st.name, variant="stable", since=since, until=now)
+            canary_feedback = self.signals.feedback(rollout_id=st.name, variant="canary", since=since, until=now)
         return analyse(
             stable=stable, canary=canary, config=self.plan.analysis, alpha=self.alpha,
-            stable_feedback=self.signals.feedback(rollout_id=st.name, variant="stable", since=since, until=now),
-            canary_feedback=[] if shadow else self.signals.feedback(rollout_id=st.name, variant="canary",
-                                                                   since=since, until=now),
+            stable_feedback=stable_feedback, canary_feedback=canary_feedback,
             metrics=step.metrics if step else None,
             min_requests=self.plan.shadow.min_requests if shadow else step.min_requests)
 
