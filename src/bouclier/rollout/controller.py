@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bouclier.errors import InfrastructureError
-from bouclier.rollout.analysis import Analysis, analyse
 from bouclier.registry.exceptions import PromotionRefused
+from bouclier.rollout.analysis import Analysis, analyse
 from bouclier.rollout.decision import (
     ALL_CANARY, ALL_STABLE, JUDGED, TERMINAL, Move, RolloutState, judge, promotion_refused, start,
 )

@@ -13,6 +13,7 @@ that transaction; the same policy is checked when the rollout is created.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,6 +23,8 @@ from bouclier.registry import lifecycle, lookup
 from bouclier.registry.exceptions import PromotionRefused
 from bouclier.registry.tables import RolloutRow, RolloutTransitionRow, VersionRow, utcnow
 from bouclier.rollout.decision import TERMINAL, Move, RolloutState, TransitionRefused
+from bouclier.rollout.decision import command as decide
+from bouclier.rollout.plan import RolloutConfig
 from bouclier.rollout.promotion import PromotionPolicy, RolloutRefused
 
 
@@ -180,15 +183,10 @@ class RolloutLedger:
         """A human command (pause, resume, promote, abort) applied to the rollout's current
         state: (before, after, move). :class:`~.decision.TransitionRefused` when the state
         does not allow it (nothing changed)."""
-        import time
-
-        from bouclier.rollout.decision import command
-        from bouclier.rollout.plan import RolloutConfig
-
         for _ in range(5):  # a controller may write between our read and our write
             st = self.get(ref)
             at = time.time() if now is None else now
-            move = command(RolloutConfig.model_validate(st.plan), st, action, at, reason)
+            move = decide(RolloutConfig.model_validate(st.plan), st, action, at, reason)
             try:
                 return st, self.apply(st, move, actor=actor, now=at), move
             except StateChanged:
