@@ -72,6 +72,7 @@ def test_very_low_traffic_extends_then_pauses_without_judging_on_noise(registry)
 
 
 TAIL_PLAN = dict(
+    interval_s=30,  # fewer looks: each runs a bootstrap
     steps=[{"weight": 25, "min_duration_s": 60, "min_requests": 1000},
            {"weight": 50, "min_duration_s": 60, "min_requests": 1000}, {"weight": 100}],
     analysis={"metrics": [
