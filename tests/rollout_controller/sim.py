@@ -10,7 +10,11 @@ import numpy as np
 from bouclier.rollout.controller import Controller
 from bouclier.rollout.ledger import RolloutLedger
 from bouclier.rollout.plan import RolloutConfig
+from bouclier.rollout.promotion import PromotionPolicy
 from bouclier.rollout.simulation import Behaviour, synthesise
+
+GATE_DIGEST = "digest-of-the-gate-config"
+POLICY = PromotionPolicy(config_digest=GATE_DIGEST)
 
 
 class MemorySignals:
@@ -67,15 +71,25 @@ def plan(**overrides: Any) -> RolloutConfig:
     return RolloutConfig.model_validate(data)
 
 
-def seed_registry(reg) -> None:
+def gate_result(run_id: str, verdict: str = "PASS", config_digest: str = GATE_DIGEST) -> dict[str, Any]:
+    """The keys of a ``bouclier check`` result.json that the registry records."""
+    return {"schema_version": "1", "run_id": run_id, "verdict": verdict, "config_digest": config_digest,
+            "criteria": [{"name": "quality/accuracy", "verdict": verdict, "reason": "paired bootstrap"}]}
+
+
+def seed_registry(reg, *, gate: str | None = "PASS") -> None:
+    """clf@v1 in production, clf@v2 registered and (unless ``gate`` is None) gated against it."""
     reg.register_model_version("clf", "v1")
     reg.register_model_version("clf", "v2")
     reg.set_alias("clf", "production", "v1")
+    if gate is not None:
+        reg.record_gate_run(result=gate_result(f"gate-v2-{gate.lower()}", gate), baseline=("clf", "production"),
+                            candidate=("clf", "v2"))
 
 
 class Simulation:
     def __init__(self, reg, plan: RolloutConfig, *, canary: Behaviour, stable: Behaviour = Behaviour(),
-                 rate: float = 100.0, seed: int = 0, name: str = "sim"):
+                 rate: float = 100.0, seed: int = 0, name: str = "sim", policy: PromotionPolicy = POLICY):
         self.rng = np.random.default_rng(seed)
         self.clock = Clock()
         self.signals = MemorySignals()
@@ -84,9 +98,10 @@ class Simulation:
         self.plan = plan
         self.behaviour = {"stable": stable, "canary": canary}
         self.rate = rate
-        st = self.ledger.create(model="clf", canary="v2", name=name, plan=plan.model_dump(mode="json"), actor="tester")
+        st = self.ledger.create(model="clf", canary="v2", name=name, plan=plan.model_dump(mode="json"), actor="tester",
+                                policy=policy)
         self.controller = Controller(ledger=self.ledger, rollout=st.id, plan=plan, signals=self.signals,
-                                     traffic=self.traffic, owner="sim-controller", clock=self.clock)
+                                     traffic=self.traffic, policy=policy, owner="sim-controller", clock=self.clock)
         self.history: list = []
 
     def advance(self, seconds: float) -> None:

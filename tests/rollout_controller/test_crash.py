@@ -16,7 +16,7 @@ from bouclier.rollout.ledger import RolloutLedger
 from tests.rollout.harness import TOKEN, router_config, serve_router
 from tests.servers.fixtures import serve_app
 
-from .sim import seed_registry
+from .sim import GATE_DIGEST, seed_registry
 from .test_end_to_end import upstream
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,8 @@ def controller(config: Path, db: str, tmp_path: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}", "BOUCLIER_ROUTER_TOKEN": TOKEN,
            "BOUCLIER_ACTOR": "tester"}
     return subprocess.Popen([sys.executable, "-m", "bouclier", "rollout", "start", "--config", str(config),
-                             "--canary", "v2", "--db", db, "--report-dir", str(tmp_path / "reports")],
+                             "--canary", "v2", "--db", db, "--report-dir", str(tmp_path / "reports"),
+                             "--config-digest", GATE_DIGEST],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -21,7 +21,7 @@ from bouclier.rollout.traffic import AdminApiTraffic
 from tests.rollout.harness import TOKEN, chat, router_config, serve_router
 from tests.servers.fixtures import serve_app
 
-from .sim import seed_registry
+from .sim import POLICY, seed_registry
 
 
 def upstream(marker: str, *, fail_every: int = 0) -> Starlette:
@@ -69,11 +69,12 @@ def test_rollout_end_to_end(registry, tmp_path, fail_every, expected):
             load = threading.Thread(target=drive, args=(url, stop), daemon=True)
             load.start()
             ledger = RolloutLedger(registry)
-            st = ledger.create(model="clf", canary="v2", name="test", plan=plan.model_dump(mode="json"), actor="t")
+            st = ledger.create(model="clf", canary="v2", name="test", plan=plan.model_dump(mode="json"), actor="t",
+                               policy=POLICY)
             traffic = AdminApiTraffic(url, TOKEN)
             try:
                 final = Controller(ledger=ledger, rollout=st.id, plan=plan, signals=router.store, traffic=traffic,
-                                   report_dir=tmp_path / "reports").run(max_ticks=120)
+                                   policy=POLICY, report_dir=tmp_path / "reports").run(max_ticks=120)
             finally:
                 stop.set()
                 load.join(timeout=10)

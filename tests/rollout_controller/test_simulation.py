@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bouclier.rollout.simulation import Behaviour
@@ -67,3 +69,41 @@ def test_very_low_traffic_extends_then_pauses_without_judging_on_noise(registry)
     assert "requests" in trail[3]["reason"] and "per variant needed" in trail[3]["reason"]
     assert sim.traffic.current["canary"] == 5.0  # neither promoted nor rolled back
     assert registry.resolve("clf", "production").label == "v1"
+
+
+TAIL_PLAN = dict(
+    interval_s=30,  # fewer looks: each runs a bootstrap
+    steps=[{"weight": 25, "min_duration_s": 60, "min_requests": 1000},
+           {"weight": 50, "min_duration_s": 60, "min_requests": 1000}, {"weight": 100}],
+    analysis={"metrics": [
+        {"name": "error_rate", "weight": 30, "allowed_increase": 0.002, "required": True},
+        {"name": "latency", "weight": 30, "allowed_increase": 0.1, "required": True},
+        {"name": "latency", "statistic": "p95", "weight": 40, "allowed_increase": 0.1, "required": True,
+         "min_samples": 200},
+    ]})
+# lognormal latency: p95 = median * exp(1.645 sigma); sigma 0.5 -> 0.7047 makes p95 x1.40, median unchanged
+TAIL_SIGMA = 0.5 + math.log(1.4) / 1.645
+
+
+def test_tail_latency_regression_with_the_same_median_is_rolled_back(registry):
+    seed_registry(registry)
+    sim = Simulation(registry, plan(**TAIL_PLAN), canary=Behaviour(latency_sigma=TAIL_SIGMA), rate=100, seed=6)
+    st = sim.run()
+    trail = sim.ledger.transitions(st.id)
+    assert [t["to_state"] for t in trail] == ["step", "rolling_back", "rolled_back"], trail[-1]["reason"]
+    judged = trail[1]
+    assert judged["at"] - trail[0]["at"] == pytest.approx(60, abs=10)  # the first judgement with enough data
+    metrics = judged["evidence"]["analysis"]["metrics"]
+    assert metrics["latency_p95"]["status"] == "High" and "latency_p95 High" in judged["reason"]
+    assert metrics["latency"]["status"] == "Pass"  # the median test alone would have promoted it
+    assert 0.25 < metrics["latency_p95"]["shift"] < 0.6
+    assert registry.resolve("clf", "production").label == "v1"
+
+
+def test_identical_canary_is_not_rolled_back_by_the_tail_metric(registry):
+    seed_registry(registry)
+    sim = Simulation(registry, plan(**TAIL_PLAN), canary=Behaviour(), rate=100, seed=7)
+    st = sim.run()
+    assert st.state == "promoted", sim.ledger.transitions(st.id)[-1]["reason"]
+    last = [t for t in sim.ledger.transitions(st.id) if t["evidence"].get("analysis")][-1]
+    assert last["evidence"]["analysis"]["metrics"]["latency_p95"]["status"] == "Pass"

@@ -37,9 +37,21 @@ def start_cmd(config: Path = CONFIG, canary: str = typer.Option(..., "--canary",
               stable: str = typer.Option("production", "--stable", help="Alias or label of the stable version."),
               db: Optional[str] = DB_OPTION, actor: Optional[str] = ACTOR,
               report_dir: Path = typer.Option(Path(".bouclier/rollouts"), "--report-dir",
-                                              help="Where the final report (Markdown + JSON) goes.")) -> None:
+                                              help="Where the final report (Markdown + JSON) goes."),
+              gate_config: Optional[Path] = typer.Option(
+                  None, "--gate-config",
+                  help="bouclier.yaml whose digest and policy.required_approvals the promotion obeys "
+                  "(default: ./bouclier.yaml when it exists)."),
+              config_digest: Optional[str] = typer.Option(
+                  None, "--config-digest", envvar="BOUCLIER_CONFIG_DIGEST",
+                  help="Digest the recorded gate PASS must be on (config_digest in result.json)."),
+              required_approvals: Optional[int] = typer.Option(
+                  None, "--required-approvals", envvar="BOUCLIER_REQUIRED_APPROVALS", min=0,
+                  help="Distinct approvers promotion needs (default: the gate config's policy).")) -> None:
     """Start a rollout (or resume driving an unfinished one of the same rollout_id) and run
-    the controller until it is promoted, rolled back or aborted."""
+    the controller until it is promoted, rolled back or aborted. The registry's promotion
+    policy (a recorded gate PASS of the canary against production, approvals) is checked
+    first: a canary that could not be promoted is refused (exit 2, nothing started)."""
     import logging
     import os
 
@@ -48,12 +60,14 @@ def start_cmd(config: Path = CONFIG, canary: str = typer.Option(..., "--canary",
     from bouclier.rollout.controller import Controller
     from bouclier.rollout.decision import TERMINAL
     from bouclier.rollout.plan import load_rollout_config
-    from bouclier.rollout.sqlite_store import SQLiteSignalStore
+    from bouclier.rollout.promotion import load_promotion_policy
+    from bouclier.rollout.signals import open_signal_store
     from bouclier.rollout.traffic import AdminApiTraffic
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     loaded = load_rollout_config(config)
     plan = loaded.config
+    policy = load_promotion_policy(gate_config, config_digest=config_digest, required_approvals=required_approvals)
     token = os.environ.get(plan.traffic.token_env)
     if not token:
         raise UsageError(f"rollout.traffic.token_env: environment variable {plan.traffic.token_env} is not set "
@@ -66,17 +80,17 @@ def start_cmd(config: Path = CONFIG, canary: str = typer.Option(..., "--canary",
             err_console.print(f"resuming rollout {st.name} at {st.label} (weights {st.weights})", highlight=False)
         else:
             st = ledger.create(model=plan.model, canary=canary, stable=stable, name=plan.rollout_id,
-                               plan=plan.model_dump(mode="json"), actor=actor or current_actor())
+                               plan=plan.model_dump(mode="json"), actor=actor or current_actor(), policy=policy)
             err_console.print(f"rollout {st.name}: {st.model}@{st.canary} against {st.stable}", highlight=False)
         from bouclier.lifecycle.deprecation import rollout_warnings
 
         for w in rollout_warnings(reg, st):
             err_console.print(f"warning: {w}", highlight=False)
         traffic = AdminApiTraffic(plan.traffic.admin_url, token)
-        signals = SQLiteSignalStore(loaded.signals_path)
+        signals = open_signal_store(plan.traffic.signals, base_dir=loaded.path.parent)
         try:
             ctl = Controller(ledger=ledger, rollout=st.id, plan=plan, signals=signals, traffic=traffic,
-                             report_dir=report_dir)
+                             policy=policy, report_dir=report_dir)
             final = ctl.run()
         finally:
             traffic.close()
@@ -102,30 +116,21 @@ def status_cmd(rollout: Optional[str] = typer.Argument(None, help="Rollout id or
         return
     from bouclier.rollout.status import render_text
 
+    if not docs:
+        err_console.print("no rollout in this registry yet (`bouclier rollout start`)", highlight=False)
     for d in docs:
-        console.print(render_text(d), highlight=False, markup=False)
+        console.print(render_text(d), highlight=False, markup=False, soft_wrap=True)
         for w in d["warnings"]:
             err_console.print(f"  warning: {w}", highlight=False, markup=False)
 
 
 def _command(action: str, rollout: str, db: str | None, actor: str | None, reason: str) -> None:
     from bouclier.registry import actor as current_actor
-    from bouclier.rollout.decision import command
-    from bouclier.rollout.ledger import StateChanged
-    from bouclier.rollout.plan import RolloutConfig
 
     reg, ledger = _ledger(db)
     with reg:
-        for _ in range(5):
-            st = ledger.get(rollout)
-            now = time.time()
-            move = command(RolloutConfig.model_validate(st.plan), st, action, now, reason)
-            try:
-                new = ledger.apply(st, move, actor=actor or current_actor(), now=now)
-                break
-            except StateChanged:
-                continue
-    err_console.print(f"rollout {new.name}: {st.label} -> {new.label}: {move.reason}", highlight=False)
+        before, after, move = ledger.command(rollout, action, actor=actor or current_actor(), reason=reason)
+    err_console.print(f"rollout {after.name}: {before.label} -> {after.label}: {move.reason}", highlight=False)
 
 
 @rollout_app.command("pause")

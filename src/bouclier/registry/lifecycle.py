@@ -29,6 +29,7 @@ from bouclier.registry.identity import actor as current_actor
 from bouclier.registry.tables import (
     AliasRow,
     ApprovalRow,
+    GateRunRow,
     OverrideRow,
     PromotionRow,
     VersionRow,
@@ -62,6 +63,59 @@ def _evidence(s, m, v: VersionRow, current: VersionRow, config_digest: str | Non
     return None, f"no recorded gate run of {ref} against production {base}"
 
 
+def production_evidence(
+    s, registry, m, v: VersionRow, *, config_digest: str | None, required_approvals: int,
+) -> tuple[list[str], GateRunRow | None, str]:
+    """The promotion policy for ``v`` -> production, inside session ``s``: (approvers, PASS
+    gate run or None, why the gate evidence is missing). :class:`PromotionRefused` when the
+    approvals are missing (an override never replaces them)."""
+    if required_approvals < 0:
+        raise UsageError(f"required_approvals: expected 0 or more, found {required_approvals}")
+    ref = f"{m.name}@{v.label}"
+    approvers = sorted(s.execute(
+        select(ApprovalRow.approver).where(ApprovalRow.version_id == v.id, ApprovalRow.stage == "production")
+    ).scalars().all())
+    if len(approvers) < required_approvals:
+        have = f" ({', '.join(approvers)})" if approvers else ""
+        raise PromotionRefused(
+            f"promotion of {ref} to production refused: the policy requires "
+            f"{required_approvals} distinct approver(s), it has {len(approvers)}{have}; "
+            f"an approver runs: bouclier registry approve {m.name} {v.label}"
+        )
+    current = registry._production(s, m)
+    if current is None or current.id == v.id:
+        return approvers, None, ""
+    gate, missing = _evidence(s, m, v, current, config_digest)
+    return approvers, gate, missing
+
+
+def gate_refusal(ref: str, missing: str, *, override_hint: bool = True) -> PromotionRefused:
+    other = ', or promote with --override --reason "..."' if override_hint else " first"
+    return PromotionRefused(
+        f"promotion of {ref} to production refused: {missing}. Run "
+        f"`bouclier check --baseline production --record` with {ref} as the candidate{other}"
+    )
+
+
+def check_production(registry, model: str, version: str, *, config_digest: str | None,
+                     required_approvals: int = 0) -> tuple[list[str], str | None]:
+    """Would ``model@version`` be promoted to production now (without override)? Returns the
+    approvers and the run id of the PASS it rests on; :class:`PromotionRefused` says what is
+    missing. Writes nothing."""
+    with registry.reading() as s:
+        m = lookup.model_row(s, model)
+        v = lookup.version_row(s, m, version)
+        if v is None:
+            raise lookup.unknown_version(s, m, version)
+        if v.stage == "retired":
+            raise RegistryError(f"{model}@{version} is retired and cannot be promoted; register a new version")
+        approvers, gate, missing = production_evidence(s, registry, m, v, config_digest=config_digest,
+                                                       required_approvals=required_approvals)
+        if missing:
+            raise gate_refusal(f"{model}@{version}", missing)
+        return approvers, gate.run_id if gate else None
+
+
 def promote(
     registry, model: str, version: str, *, to: str = "production", config_digest: str | None = None,
     override: bool = False, reason: str | None = None, actor: str | None = None,
@@ -91,63 +145,58 @@ def promote(
         gate = None
         override_row = None
         if to == "production":
-            approvers = sorted(s.execute(
-                select(ApprovalRow.approver).where(ApprovalRow.version_id == v.id,
-                                                   ApprovalRow.stage == "production")
-            ).scalars().all())
-            if len(approvers) < required_approvals:
-                have = f" ({', '.join(approvers)})" if approvers else ""
-                raise PromotionRefused(
-                    f"promotion of {ref} to production refused: the policy requires "
-                    f"{required_approvals} distinct approver(s), it has {len(approvers)}{have}; "
-                    f"an approver runs: bouclier registry approve {model} {version}"
-                )
-            if current is not None:
-                gate, missing = _evidence(s, m, v, current, config_digest)
-                if gate is None and not override:
-                    raise PromotionRefused(
-                        f"promotion of {ref} to production refused: {missing}. Run "
-                        f"`bouclier check --baseline production --record` with {ref} as the "
-                        f"candidate, or promote with --override --reason \"...\""
-                    )
-                if gate is None:
-                    override_row = OverrideRow(version_id=v.id, stage=to, actor=who,
-                                               reason=reason.strip(), refused_because=missing,
-                                               created_at=utcnow())
-                    s.add(override_row)
-                    s.flush()
-                    registry.audit(s, "override.recorded", model, who, version=version, to=to,
-                                   reason=reason.strip(), refused_because=missing)
-        now = utcnow()
-        from_stage = v.stage
-        replaced = None
-        if to == "production" and current is not None:
-            replaced = current
-            current.stage, current.stage_changed_at = "deprecated", now
-        if to == "canary":
-            prev = registry._alias_target(s, m, "canary")
-            replaced = prev if prev is not None and prev.id != v.id else None
-        v.stage, v.stage_changed_at = to, now
-        if to == "production":
-            v.retire_after = None
-        row = PromotionRow(
-            version_id=v.id, from_stage=from_stage, to_stage=to,
-            replaced_version_id=replaced.id if replaced else None,
-            gate_run_id=gate.id if gate else None,
-            override_id=override_row.id if override_row else None,
-            approvers=approvers, actor=who, created_at=now,
-        )
-        s.add(row)
-        s.flush()
-        registry.audit(
-            s, "version.promoted", model, who, version=version, from_stage=from_stage, to=to,
-            replaced=replaced.label if replaced else None,
-            gate_run=gate.run_id if gate else None, verdict=gate.verdict if gate else None,
-            config_digest=gate.config_digest if gate else config_digest,
-            override=override_row is not None, approvers=approvers,
-        )
-        registry.move_alias(s, m, to, v, who, reason=f"promoted to {to}")
+            approvers, gate, missing = production_evidence(s, registry, m, v, config_digest=config_digest,
+                                                           required_approvals=required_approvals)
+            if missing and not override:
+                raise gate_refusal(ref, missing)
+            if missing:
+                override_row = OverrideRow(version_id=v.id, stage=to, actor=who,
+                                           reason=reason.strip(), refused_because=missing,
+                                           created_at=utcnow())
+                s.add(override_row)
+                s.flush()
+                registry.audit(s, "override.recorded", model, who, version=version, to=to,
+                               reason=reason.strip(), refused_because=missing)
+        row = record_promotion(s, registry, m, v, to=to, current=current, gate=gate, override_row=override_row,
+                               approvers=approvers, who=who, alias_reason=f"promoted to {to}",
+                               config_digest=config_digest)
         return lookup.promotion_info(s, row)
+
+
+def record_promotion(s, registry, m, v: VersionRow, *, to: str, current: VersionRow | None,
+                     gate: GateRunRow | None, override_row: OverrideRow | None, approvers: list[str], who: str,
+                     alias_reason: str, config_digest: str | None = None, **audit: object) -> PromotionRow:
+    """Write a checked promotion in session ``s``: stages, promotion row, audit event, alias."""
+    now = utcnow()
+    from_stage = v.stage
+    replaced = None
+    if to == "production" and current is not None:
+        replaced = current
+        current.stage, current.stage_changed_at = "deprecated", now
+    if to == "canary":
+        prev = registry._alias_target(s, m, "canary")
+        replaced = prev if prev is not None and prev.id != v.id else None
+    v.stage, v.stage_changed_at = to, now
+    if to == "production":
+        v.retire_after = None
+    row = PromotionRow(
+        version_id=v.id, from_stage=from_stage, to_stage=to,
+        replaced_version_id=replaced.id if replaced else None,
+        gate_run_id=gate.id if gate else None,
+        override_id=override_row.id if override_row else None,
+        approvers=approvers, actor=who, created_at=now,
+    )
+    s.add(row)
+    s.flush()
+    registry.audit(
+        s, "version.promoted", m.name, who, version=v.label, from_stage=from_stage, to=to,
+        replaced=replaced.label if replaced else None,
+        gate_run=gate.run_id if gate else None, verdict=gate.verdict if gate else None,
+        config_digest=gate.config_digest if gate else config_digest,
+        override=override_row is not None, approvers=approvers, **audit,
+    )
+    registry.move_alias(s, m, to, v, who, reason=alias_reason)
+    return row
 
 
 def approve(registry, model: str, version: str, *, actor: str | None = None, to: str = "production",

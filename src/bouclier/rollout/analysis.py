@@ -5,6 +5,10 @@ Kayenta's shape with bouclier's statistics:
 - continuous metrics (latency, TTFT, cost, tokens): Mann-Whitney with the Hodges-Lehmann
   shift and its interval; ``High`` when the whole interval lies above the tolerance
   (``allowed_increase`` times stable's median), ``Low`` when below minus the tolerance;
+- a quantile of a continuous metric (``statistic: p95``, named ``latency_p95``): seeded
+  percentile bootstrap of the ratio canary quantile / stable quantile; the shift and its
+  interval are relative (ratio - 1), ``High`` when the interval lies above
+  ``allowed_increase`` (0.1 = +10% of stable's p95): a slower tail with the same median;
 - rates (errors, timeouts, refusals, PII, negative feedback): Fisher's exact test with a
   Newcombe interval of the difference (honest with 0 events); ``High`` when the interval
   lies above ``allowed_increase`` (absolute);
@@ -41,9 +45,9 @@ class MetricResult:
     weight: float
     stable_n: int
     canary_n: int
-    stable_value: float | None  # median (continuous) or rate
+    stable_value: float | None  # median or quantile (continuous), or rate
     canary_value: float | None
-    shift: float | None  # canary - stable (Hodges-Lehmann shift, or rate difference)
+    shift: float | None  # canary - stable (Hodges-Lehmann shift, rate difference, or quantile ratio - 1)
     low: float | None  # interval of the shift
     high: float | None
     tolerance: float | None
@@ -95,12 +99,14 @@ def _status(low: float, high: float, tol: float, direction: str) -> tuple[Status
 def _continuous(cfg: MetricConfig, stable: list[float], canary: list[float], alpha: float) -> MetricResult:
     from bouclier.stats import mann_whitney
 
-    base = dict(name=cfg.name, kind="continuous", critical=False, weight=cfg.weight,
+    base = dict(name=cfg.key, kind="continuous", critical=False, weight=cfg.weight,
                 stable_n=len(stable), canary_n=len(canary))
     if len(stable) < cfg.min_samples or len(canary) < cfg.min_samples:
         return MetricResult(**base, status="NoData", bad=False, stable_value=None, canary_value=None, shift=None,
                             low=None, high=None, tolerance=None, p_value=None,
                             reason=f"{len(stable)} stable / {len(canary)} canary values, {cfg.min_samples} needed")
+    if cfg.quantile is not None:
+        return _quantile(cfg, base, stable, canary, alpha)
     m0, m1 = _median(stable), _median(canary)
     alternative = {"increase": "greater", "decrease": "less"}.get(cfg.direction, "two-sided")
     r = mann_whitney(baseline=stable, candidate=canary, alternative=alternative, confidence=1 - 2 * alpha)
@@ -111,6 +117,33 @@ def _continuous(cfg: MetricConfig, stable: list[float], canary: list[float], alp
               f"tolerance ±{tol:.4g}")
     return MetricResult(**base, status=status, bad=bad, stable_value=m0, canary_value=m1, shift=r.shift,
                         low=r.interval.low, high=r.interval.high, tolerance=tol, p_value=r.pvalue, reason=reason)
+
+
+def _quantile(cfg: MetricConfig, base: dict[str, Any], stable: list[float], canary: list[float],
+              alpha: float) -> MetricResult:
+    """Canary quantile / stable quantile by a seeded percentile bootstrap; judged as ratio - 1."""
+    import numpy as np
+
+    from bouclier.stats.quantiles import quantile_ratio_evidence
+
+    q, label = cfg.quantile, cfg.statistic
+    if min(stable) <= 0 or min(canary) <= 0:
+        return MetricResult(**base, status="NoData", bad=False, stable_value=None, canary_value=None, shift=None,
+                            low=None, high=None, tolerance=None, p_value=None,
+                            reason=f"a {label} ratio needs positive values; {cfg.name} has values <= 0")
+    q0 = float(np.quantile(stable, q, method="inverted_cdf"))
+    q1 = float(np.quantile(canary, q, method="inverted_cdf"))
+    ev = quantile_ratio_evidence(baseline=stable, candidate=canary, q=q, seed=0, n_resamples=cfg.resamples,
+                                 blocks=None)
+    iv = ev.interval(1 - 2 * alpha)
+    low, high, tol = iv.low - 1.0, iv.high - 1.0, cfg.allowed_increase
+    status, bad = _status(low, high, tol, cfg.direction)
+    p_value = {"increase": ev.p_above(1.0), "decrease": ev.p_below(1.0)}.get(
+        cfg.direction, min(1.0, 2 * min(ev.p_above(1.0), ev.p_below(1.0))))
+    reason = (f"{label} {q0:.4g} -> {q1:.4g} ({ev.estimate - 1:+.1%}), interval [{low:+.1%}, {high:+.1%}], "
+              f"tolerance ±{tol:.0%}")
+    return MetricResult(**base, status=status, bad=bad, stable_value=q0, canary_value=q1, shift=ev.estimate - 1,
+                        low=low, high=high, tolerance=tol, p_value=p_value, reason=reason)
 
 
 def _rate(cfg: MetricConfig, x1: int, n1: int, x2: int, n2: int, alpha: float) -> MetricResult:
@@ -158,7 +191,7 @@ def analyse(
     """Compare the canary's signals with stable's. ``alpha``: one-sided level of the
     whole analysis, split (Bonferroni) over the scored metrics. Signals forced by the
     tester header are ignored."""
-    names = [m.name for m in config.metrics if metrics is None or m.name in metrics]
+    names = [m.name for m in config.metrics if metrics is None or m.name in metrics or m.key in metrics]
     return analyse_observations(stable=observe_signals(stable, stable_feedback, names),
                                 canary=observe_signals(canary, canary_feedback, names),
                                 config=config, alpha=alpha, metrics=metrics, min_requests=min_requests)
@@ -179,7 +212,7 @@ def analyse_observations(
 
     if not 0 < alpha < 0.5:
         raise ValueError(f"alpha must be in (0, 0.5), found {alpha}")
-    chosen = [m for m in config.metrics if metrics is None or m.name in metrics]
+    chosen = [m for m in config.metrics if metrics is None or m.name in metrics or m.key in metrics]
     scored = [m for m in chosen if METRICS[m.name].kind != "leak" and m.weight > 0]
     alpha_m = alpha / max(1, len(scored))
     results: list[MetricResult] = []
@@ -203,7 +236,7 @@ def analyse_observations(
     total = sum(m.weight for m in weighted)
     score = round(100.0 * sum(m.weight for m in weighted if not m.bad) / total, 1) if total else None
     n0, n1 = stable.requests, canary.requests
-    missing = [m.name for m in results if m.status == "NoData" and next(c for c in chosen if c.name == m.name).required]
+    missing = [m.name for m in results if m.status == "NoData" and next(c for c in chosen if c.key == m.name).required]
     bad = [f"{m.name} {m.status}" for m in results if m.bad and not m.critical]
     if critical:
         verdict, reason = "critical", "; ".join(critical)

@@ -8,8 +8,10 @@ weight change is repaired on restart), then acts:
 - ``pending``: start (shadow phase or step 1);
 - ``shadow`` / ``step``: analyse the step's window; roll back at once on a critical
   finding; otherwise decide at the step's judgement time (see :mod:`.decision`);
-- ``promoting``: all traffic to the canary, then ``promoted`` and the registry's
-  production alias in one transaction (exactly once);
+- ``promoting``: when the registry's promotion policy allows it (gate PASS, approvals),
+  all traffic to the canary, then ``promoted`` and the registry's production alias in one
+  transaction (exactly once); when it refuses, ``paused`` at the weights before
+  ``promoting``, with the reason;
 - ``rolling_back``: all traffic to stable, then ``rolled_back`` (or ``aborted``);
 - ``paused``: nothing; a human resumes, promotes or aborts.
 """
@@ -24,15 +26,25 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bouclier.errors import InfrastructureError
+from bouclier.registry.exceptions import PromotionRefused
 from bouclier.rollout.analysis import Analysis, analyse
 from bouclier.rollout.decision import (
-    ALL_CANARY, ALL_STABLE, JUDGED, TERMINAL, Move, RolloutState, judge, start,
+    ALL_CANARY, ALL_STABLE, JUDGED, TERMINAL, Move, RolloutState, judge, promotion_refused, start,
 )
 from bouclier.rollout.ledger import RolloutLedger, StateChanged
 from bouclier.rollout.plan import RolloutConfig
+from bouclier.rollout.promotion import PromotionPolicy
 from bouclier.rollout.traffic import TrafficSplit
 
 log = logging.getLogger("bouclier.rollout.controller")
+
+
+def paired(stable: list, shadow: list) -> tuple[list, list]:
+    """Stable's answers that were mirrored, and the mirrors of them (both in request order)."""
+    mirrored = {s.pair_of for s in shadow}
+    stable = [s for s in stable if s.request_id in mirrored]
+    answered = {s.request_id for s in stable}
+    return stable, [s for s in shadow if s.pair_of in answered]
 
 
 def controller_identity() -> str:
@@ -41,9 +53,10 @@ def controller_identity() -> str:
 
 class Controller:
     def __init__(self, *, ledger: RolloutLedger, rollout: int | str, plan: RolloutConfig, signals: Any,
-                 traffic: TrafficSplit, owner: str | None = None, clock: Callable[[], float] = time.time,
-                 report_dir: Path | None = None):
+                 traffic: TrafficSplit, policy: PromotionPolicy, owner: str | None = None,
+                 clock: Callable[[], float] = time.time, report_dir: Path | None = None):
         self.ledger = ledger
+        self.policy = policy
         self.rollout = rollout
         self.plan = plan
         self.signals = signals
@@ -61,17 +74,23 @@ class Controller:
         return self.ledger.acquire(self.rollout, self.owner, ttl_s=self.plan.lease_s, now=self.clock())
 
     def analyse(self, st: RolloutState, now: float) -> Analysis:
+        """The current step's window. In the shadow phase, the canary's mirrored answers
+        against stable's answers to the same requests (paired by ``pair_of``), no feedback."""
         since = st.step_started_at or now
         shadow = st.state == "shadow"
         step = None if shadow or st.step < 0 else self.plan.steps[st.step]
         stable = self.signals.window(rollout_id=st.name, variant="stable", since=since, until=now)
         canary = self.signals.window(rollout_id=st.name, variant="canary", since=since, until=now,
                                      kinds=("shadow",) if shadow else ("primary",))
+        if shadow:
+            stable, canary = paired(stable, canary)
+            stable_feedback, canary_feedback = [], []
+        else:
+            stable_feedback = self.signals.feedback(rollout_id=st.name, variant="stable", since=since, until=now)
+            canary_feedback = self.signals.feedback(rollout_id=st.name, variant="canary", since=since, until=now)
         return analyse(
             stable=stable, canary=canary, config=self.plan.analysis, alpha=self.alpha,
-            stable_feedback=self.signals.feedback(rollout_id=st.name, variant="stable", since=since, until=now),
-            canary_feedback=[] if shadow else self.signals.feedback(rollout_id=st.name, variant="canary",
-                                                                   since=since, until=now),
+            stable_feedback=stable_feedback, canary_feedback=canary_feedback,
             metrics=step.metrics if step else None,
             min_requests=self.plan.shadow.min_requests if shadow else step.min_requests)
 
@@ -83,7 +102,8 @@ class Controller:
         self.traffic.set_shadow(self.plan.shadow.share if st.state == "shadow" and self.plan.shadow else 0.0)
 
     def _apply(self, st: RolloutState, move: Move, now: float) -> RolloutState:
-        new = self.ledger.apply(st, move, actor=self.owner, now=now, owner=self.owner, ttl_s=self.plan.lease_s)
+        new = self.ledger.apply(st, move, actor=self.owner, now=now, owner=self.owner, ttl_s=self.plan.lease_s,
+                                policy=self.policy)
         self._converge(new)  # the new step's weights at once, not at the next look
         log.warning("rollout %s: %s -> %s: %s", st.name, st.label, new.label, move.reason)
         return new
@@ -109,10 +129,16 @@ class Controller:
                     return st
                 now = self.clock()
             if st.state == "promoting":
+                why = self.ledger.promotion_refused(st, self.policy)
+                if why is not None:  # before any traffic moves
+                    return self._apply(st, promotion_refused(st, why), now)
                 self.traffic.set_shadow(0.0)
                 self.traffic.set_weights(dict(ALL_CANARY), reason=f"rollout {st.name}: promoting")
-                return self._apply(st, Move("promoted", st.step, dict(ALL_CANARY),
-                                            f"all traffic on {st.model}@{st.canary}; production alias moved"), now)
+                try:
+                    return self._apply(st, Move("promoted", st.step, dict(ALL_CANARY),
+                                                f"all traffic on {st.model}@{st.canary}; production alias moved"), now)
+                except PromotionRefused as exc:  # the evidence changed since the check: hold
+                    return self._apply(st, promotion_refused(st, str(exc)), now)
             if st.state == "rolling_back":
                 self.traffic.set_shadow(0.0)
                 self.traffic.set_weights(dict(ALL_STABLE), reason=f"rollout {st.name}: rolling back")

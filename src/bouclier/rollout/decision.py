@@ -3,7 +3,9 @@ plan, the persisted state and the latest analysis; and which human commands are 
 
 States: ``pending`` -> (``shadow``) -> ``step`` k ... -> ``promoting`` -> ``promoted``; any
 judged state -> ``rolling_back`` -> ``rolled_back`` (or ``aborted`` after an abort);
-``paused`` waits for a human (manual gate, or too little data after every extension).
+``paused`` waits for a human (manual gate, too little data after every extension, or a
+promotion the registry's policy refused: the rollout then holds the weights it had before
+``promoting``, and `resume` or `promote` retries the promotion).
 A step is judged at fixed times (its minimum duration, then once per extension), so the
 number of looks, and with it the false rollback rate, is bounded by the plan.
 """
@@ -81,6 +83,24 @@ def enter_step(plan: RolloutConfig, k: int, now: float, reason: str, evidence: d
                 detail={"extensions": 0, "judge_at": now + step_length(plan, k)}, new_window=True)
 
 
+def _from(move: Move, st: RolloutState) -> Move:
+    """A move to ``promoting`` remembers where it came from (held there if promotion is refused)."""
+    if move.to_state != "promoting":
+        return move
+    return Move(move.to_state, move.to_step, move.weights, move.reason, move.evidence,
+                detail={"from_step": st.step, "from_weights": dict(st.weights)})
+
+
+def promotion_refused(st: RolloutState, why: str) -> Move:
+    """``promoting`` -> ``paused`` at the weights before promotion: the registry said no."""
+    weights = st.detail.get("from_weights") or dict(ALL_STABLE)
+    step = int(st.detail.get("from_step", st.step))
+    reason = f"promotion refused by the registry's policy: {why}"
+    return Move("paused", step, dict(weights), reason, {"promotion_refused": why},
+                detail={"resume_to": None, "paused_from": "promoting", "paused_reason": reason,
+                        "from_step": step, "from_weights": dict(weights)})
+
+
 def start(plan: RolloutConfig, now: float) -> Move:
     if plan.shadow is not None:
         return Move("shadow", -1, dict(ALL_STABLE), f"shadow phase: {plan.shadow.share:g}% of stable's requests mirrored",
@@ -109,7 +129,7 @@ def judge(plan: RolloutConfig, st: RolloutState, analysis: Analysis, now: float)
         if gate:
             return Move("paused", st.step, st.weights, f"{where} passed ({analysis.reason}); manual gate before {label}",
                         evidence, detail={"resume_to": nxt, "paused_from": st.state, "paused_reason": "manual gate"})
-        return enter_step(plan, nxt, now, f"{where} passed ({analysis.reason}); {label}", evidence)
+        return _from(enter_step(plan, nxt, now, f"{where} passed ({analysis.reason}); {label}", evidence), st)
     ext = int(st.detail.get("extensions", 0))
     if ext < plan.analysis.max_extensions:
         detail = {**st.detail, "extensions": ext + 1, "judge_at": now + step_length(plan, st.step)}
@@ -136,20 +156,21 @@ def command(plan: RolloutConfig, st: RolloutState, action: str, now: float, reas
         if st.state != "paused":
             raise TransitionRefused(f"rollout {st.name} is {st.state}, not paused; resume refused")
         target, origin = st.detail.get("resume_to"), st.detail.get("paused_from")
+        if origin == "promoting":  # the registry refused the promotion: try again
+            return _from(Move("promoting", st.step, dict(ALL_CANARY), f"resumed{why}; promotion retried"), st)
         if target is None:
             m = start(plan, now)
             return Move(m.to_state, m.to_step, m.weights, f"resumed{why}; {m.reason}", detail=m.detail, new_window=True)
         if target == st.step and origin in JUDGED:  # same step: keep its data, judge again later
             return Move(origin, st.step, st.weights, f"resumed{why}",
                         detail={"extensions": 0, "judge_at": now + step_length(plan, st.step)})
-        m = enter_step(plan, int(target), now, f"resumed{why}")
-        return m
+        return _from(enter_step(plan, int(target), now, f"resumed{why}"), st)
     if action == "promote":
         if st.state in ("rolling_back",):
             raise TransitionRefused(f"rollout {st.name} is rolling back; promote refused (nothing changed)")
         if st.state == "promoting":
             raise TransitionRefused(f"rollout {st.name} is already promoting")
-        return Move("promoting", st.step, dict(ALL_CANARY), f"promoted by a human{why}")
+        return _from(Move("promoting", st.step, dict(ALL_CANARY), f"promoted by a human{why}"), st)
     if action == "abort":
         if st.state == "rolling_back":
             raise TransitionRefused(f"rollout {st.name} is already rolling back")

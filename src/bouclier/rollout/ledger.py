@@ -5,20 +5,27 @@ lease that lets one controller at a time drive a rollout.
 Every write checks the row's ``revision`` (optimistic concurrency): a controller that
 decided on a state a human has since changed gets :class:`StateChanged` and looks again.
 Promotion moves the registry's ``production`` alias in the same transaction as the
-``promoted`` transition, so it happens exactly once.
+``promoted`` transition, so it happens exactly once, and only when the registry's promotion
+policy (gate PASS on the config digest, approvals: :mod:`.promotion`) allows it, checked in
+that transaction; the same policy is checked when the rollout is created.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from sqlalchemy import func, select
 
 from bouclier.errors import UsageError
-from bouclier.registry import lookup
-from bouclier.registry.tables import PromotionRow, RolloutRow, RolloutTransitionRow, VersionRow, utcnow
+from bouclier.registry import lifecycle, lookup
+from bouclier.registry.exceptions import PromotionRefused
+from bouclier.registry.tables import RolloutRow, RolloutTransitionRow, VersionRow, utcnow
 from bouclier.rollout.decision import TERMINAL, Move, RolloutState, TransitionRefused
+from bouclier.rollout.decision import command as decide
+from bouclier.rollout.plan import RolloutConfig
+from bouclier.rollout.promotion import PromotionPolicy, RolloutRefused
 
 
 class LeaseHeld(UsageError):
@@ -81,9 +88,11 @@ class RolloutLedger:
 
     # ------------------------------------------------------------------ creating
     def create(self, *, model: str, canary: str, name: str, plan: dict[str, Any], actor: str,
-               stable: str = "production") -> RolloutState:
+               policy: PromotionPolicy, stable: str = "production") -> RolloutState:
         """A pending rollout of ``model@canary`` against ``stable`` (an alias or label).
-        Refused while another rollout of the model or of this name is unfinished."""
+        Refused while another rollout of the model or of this name is unfinished, and
+        (:class:`~.promotion.RolloutRefused`) when the promotion ``policy`` would refuse the
+        canary: nothing is written then."""
         with self.registry.writing() as s:
             m = lookup.model_row(s, model)
             base = lookup.resolve_row(s, m, stable)
@@ -98,6 +107,7 @@ class RolloutLedger:
             if active is not None:
                 raise UsageError(f"rollout {active.name} ({active.state}) is still running for {model}; "
                                  "finish or abort it first")
+            gate = self._policy_check(s, m, cand, policy, when="started")
             now = utcnow()
             row = RolloutRow(model_id=m.id, stable_version_id=base.id, canary_version_id=cand.id, state="pending",
                              step=-1, weights={"stable": 100.0, "canary": 0.0}, plan=plan, lease_owner=None,
@@ -106,7 +116,8 @@ class RolloutLedger:
             s.add(row)
             s.flush()
             self.registry.audit(s, "rollout.created", model, actor, rollout=name, rollout_row=row.id,
-                                stable=base.label, canary=cand.label, plan=plan)
+                                stable=base.label, canary=cand.label, plan=plan,
+                                policy={**policy.as_dict(), "gate_run": gate})
             return self._state(s, row)
 
     # ------------------------------------------------------------------ lease
@@ -136,16 +147,20 @@ class RolloutLedger:
 
     # ------------------------------------------------------------------ writing
     def apply(self, st: RolloutState, move: Move, *, actor: str, now: float, owner: str | None = None,
-              ttl_s: float | None = None) -> RolloutState:
+              ttl_s: float | None = None, policy: PromotionPolicy | None = None) -> RolloutState:
         """Persist ``move`` from ``st`` (checked against the row's revision and, for a
-        controller, its lease), with a transition row and an audit event."""
+        controller, its lease), with a transition row and an audit event. A move to
+        ``promoted`` needs the promotion ``policy``; :class:`PromotionRefused` (nothing
+        written) when the registry refuses."""
         with self.registry.writing() as s:
             row = self._row(s, st.id)
             if row.revision != st.revision:
                 raise StateChanged(f"rollout {row.name} changed (revision {row.revision}, expected {st.revision})")
             self._check_lease(row, owner, now, ttl_s)
             if move.to_state == "promoted":
-                self._promote_in_registry(s, row, actor)
+                if policy is None:
+                    raise TypeError("a move to promoted needs the promotion policy")
+                self._promote_in_registry(s, row, actor, policy)
             seq = s.execute(select(func.count()).where(RolloutTransitionRow.rollout_id == row.id)).scalar_one() + 1
             s.add(RolloutTransitionRow(rollout_id=row.id, seq=seq, from_state=row.state, from_step=row.step,
                                        to_state=move.to_state, to_step=move.to_step, weights=move.weights,
@@ -163,6 +178,21 @@ class RolloutLedger:
             row.updated_at = _dt(now)
             return self._state(s, row)
 
+    def command(self, ref: int | str, action: str, *, actor: str, reason: str = "",
+                now: float | None = None) -> tuple[RolloutState, RolloutState, Move]:
+        """A human command (pause, resume, promote, abort) applied to the rollout's current
+        state: (before, after, move). :class:`~.decision.TransitionRefused` when the state
+        does not allow it (nothing changed)."""
+        for _ in range(5):  # a controller may write between our read and our write
+            st = self.get(ref)
+            at = time.time() if now is None else now
+            move = decide(RolloutConfig.model_validate(st.plan), st, action, at, reason)
+            try:
+                return st, self.apply(st, move, actor=actor, now=at), move
+            except StateChanged:
+                continue
+        raise UsageError(f"rollout {ref} kept changing while `{action}` was applied; run it again")
+
     def record_analysis(self, st: RolloutState, analysis: dict[str, Any], *, now: float) -> None:
         """Keep the latest analysis on the row for `status` (not a transition; no revision bump)."""
         with self.registry.writing() as s:
@@ -170,22 +200,47 @@ class RolloutLedger:
             if row.revision == st.revision:
                 row.detail = {**(row.detail or {}), "last_analysis": analysis, "analysed_at": now}
 
-    def _promote_in_registry(self, s, row: RolloutRow, actor: str) -> None:
+    def _policy_check(self, s, m, v: VersionRow, policy: PromotionPolicy, *, when: str) -> str | None:
+        """The run id of the PASS the promotion would rest on; refusal when the policy says no."""
+        try:
+            if v.stage == "retired":
+                raise PromotionRefused(f"{m.name}@{v.label} is retired")
+            _, gate, missing = lifecycle.production_evidence(s, self.registry, m, v,
+                                                             config_digest=policy.config_digest,
+                                                             required_approvals=policy.required_approvals)
+            if missing:
+                raise lifecycle.gate_refusal(f"{m.name}@{v.label}", missing, override_hint=False)
+        except PromotionRefused as exc:
+            where = f" (policy of {policy.source})" if policy.source else ""
+            raise RolloutRefused(f"rollout of {m.name}@{v.label} not {when}: it could not be promoted{where}: "
+                                 f"{exc}") from exc
+        return gate.run_id if gate else None
+
+    def promotion_refused(self, st: RolloutState, policy: PromotionPolicy) -> str | None:
+        """Why the registry would refuse to promote the rollout's canary now (None: it would not)."""
+        with self.registry.reading() as s:
+            row = self._row(s, st.id)
+            try:
+                self._policy_check(s, s.get(lookup.ModelRow, row.model_id), s.get(VersionRow, row.canary_version_id),
+                                   policy, when="promoted")
+            except RolloutRefused as exc:
+                return str(exc.__cause__)
+        return None
+
+    def _promote_in_registry(self, s, row: RolloutRow, actor: str, policy: PromotionPolicy) -> None:
         m = s.get(lookup.ModelRow, row.model_id)
         v = s.get(VersionRow, row.canary_version_id)
         current = self.registry._production(s, m)
         if current is not None and current.id == v.id:
             raise TransitionRefused(f"{m.name}@{v.label} is already production")
-        now = utcnow()
-        if current is not None:
-            current.stage, current.stage_changed_at = "deprecated", now
-        from_stage = v.stage
-        v.stage, v.stage_changed_at, v.retire_after = "production", now, None
-        s.add(PromotionRow(version_id=v.id, from_stage=from_stage, to_stage="production",
-                           replaced_version_id=current.id if current else None, gate_run_id=None, override_id=None,
-                           approvers=[], actor=actor, created_at=now))
-        s.flush()
-        self.registry.audit(s, "version.promoted", m.name, actor, version=v.label, from_stage=from_stage,
-                            to="production", replaced=current.label if current else None, rollout=row.name,
-                            evidence="canary analysis of rollout " + (row.name or str(row.id)))
-        self.registry.move_alias(s, m, "production", v, actor, reason=f"rollout {row.name} promoted")
+        if v.stage == "retired":
+            raise PromotionRefused(f"{m.name}@{v.label} was retired during the rollout and cannot be promoted")
+        approvers, gate, missing = lifecycle.production_evidence(
+            s, self.registry, m, v, config_digest=policy.config_digest, required_approvals=policy.required_approvals)
+        if missing:
+            raise lifecycle.gate_refusal(f"{m.name}@{v.label}", missing, override_hint=False)
+        lifecycle.record_promotion(s, self.registry, m, v, to="production", current=current, gate=gate,
+                                   override_row=None, approvers=approvers, who=actor,
+                                   alias_reason=f"rollout {row.name} promoted", config_digest=policy.config_digest,
+                                   rollout=row.name,
+                                   evidence="canary analysis of rollout " + (row.name or str(row.id)))

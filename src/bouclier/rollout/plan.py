@@ -8,6 +8,7 @@ keys; problems name the file, line and key (exit 2).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,6 +37,11 @@ class MetricConfig(_Strict):
         "increase", description="Which change is bad (latency: increase).")
     required: bool = Field(False, description="Without enough data for this metric, the step never promotes.")
     min_samples: int = Field(20, ge=1, description="Fewer values (or trials) per variant: NoData.")
+    statistic: str = Field(
+        "median",
+        description="Continuous metrics only: 'median' (Mann-Whitney, Hodges-Lehmann shift) or a quantile "
+        "'pNN' such as p95 or p99.9 (seeded bootstrap of the canary/stable quantile ratio).")
+    resamples: int = Field(2000, ge=200, le=100_000, description="Bootstrap resamples of a quantile statistic.")
 
     @field_validator("name")
     @classmethod
@@ -43,6 +49,50 @@ class MetricConfig(_Strict):
         if v not in METRICS:
             raise ValueError(f"unknown metric {v!r}: expected one of {', '.join(METRICS)}")
         return v
+
+    @field_validator("statistic")
+    @classmethod
+    def _statistic(cls, v: str) -> str:
+        if v != "median" and quantile_of(v) is None:
+            raise ValueError(f"unknown statistic {v!r}: expected 'median' or a quantile 'pNN' from p1 to p99.9 "
+                             "such as p95 or p99")
+        return v
+
+    @model_validator(mode="after")
+    def _statistic_of_continuous(self) -> "MetricConfig":
+        if self.statistic != "median" and METRICS[self.name].kind != "continuous":
+            continuous = ", ".join(n for n, d in METRICS.items() if d.kind == "continuous")
+            raise ValueError(f"statistic {self.statistic!r} applies to continuous metrics ({continuous}), "
+                             f"not to {self.name!r}")
+        return self
+
+    @property
+    def quantile(self) -> float | None:
+        """The quantile judged (0.95 for p95), None for the median shift."""
+        return quantile_of(self.statistic)
+
+    @property
+    def key(self) -> str:
+        """The metric's name in the analysis: ``latency``, or ``latency_p95`` for a quantile."""
+        return self.name if self.statistic == "median" else f"{self.name}_{self.statistic}"
+
+
+_QUANTILE = re.compile(r"p(\d{1,2}(?:\.\d{1,3})?)")
+
+
+def quantile_of(statistic: str) -> float | None:
+    """``"p95"`` -> 0.95; None when ``statistic`` is not a quantile from p1 to p99.9."""
+    m = _QUANTILE.fullmatch(statistic)
+    if m is None:
+        return None
+    q = float(m.group(1)) / 100
+    return q if 0.01 <= q <= 0.999 else None
+
+
+def known_metric(name: str) -> bool:
+    """A metric name, or a metric name with a quantile suffix (``latency_p95``)."""
+    base, _, stat = name.rpartition("_")
+    return name in METRICS or (base in METRICS and METRICS[base].kind == "continuous" and quantile_of(stat) is not None)
 
 
 def _default_metrics() -> list[MetricConfig]:
@@ -75,10 +125,10 @@ class AnalysisConfig(_Strict):
     def _thresholds(self) -> "AnalysisConfig":
         if self.marginal_score > self.pass_score:
             raise ValueError(f"marginal_score ({self.marginal_score:g}) must not exceed pass_score ({self.pass_score:g})")
-        names = [m.name for m in self.metrics]
+        names = [m.key for m in self.metrics]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"metric {dup[0]!r} is listed twice")
+            raise ValueError(f"metric {dup[0]!r} is listed twice (a second entry of a metric needs another statistic)")
         return self
 
 
@@ -87,14 +137,17 @@ class StepConfig(_Strict):
     min_duration_s: float = Field(300.0, ge=0, description="Shortest time in the step before it is judged.")
     min_requests: int = Field(200, ge=1, description="Requests per variant needed before it is judged.")
     pause: bool = Field(False, description="Manual gate: after this step passes, wait for `bouclier rollout resume`.")
-    metrics: list[str] | None = Field(None, description="Subset of the analysis metrics judged at this step.")
+    metrics: list[str] | None = Field(
+        None, description="Subset of the analysis metrics judged at this step (a name such as latency selects "
+        "each of its statistics; latency_p95 one).")
 
     @field_validator("metrics")
     @classmethod
     def _known(cls, v: list[str] | None) -> list[str] | None:
         for name in v or []:
-            if name not in METRICS:
-                raise ValueError(f"unknown metric {name!r}: expected one of {', '.join(METRICS)}")
+            if not known_metric(name):
+                raise ValueError(f"unknown metric {name!r}: expected one of {', '.join(METRICS)} "
+                                 "(or a continuous one with a quantile suffix such as latency_p95)")
         return v
 
 
@@ -151,15 +204,15 @@ class RolloutConfig(_Strict):
 
     @model_validator(mode="after")
     def _step_metrics_analysed(self) -> "RolloutConfig":
-        names = {m.name for m in self.analysis.metrics}
+        names = {m.name for m in self.analysis.metrics} | {m.key for m in self.analysis.metrics}
         for i, step in enumerate(self.steps):
             for name in step.metrics or []:
                 if name not in names:
                     raise ValueError(f"step {i + 1} names metric {name!r}, which analysis.metrics does not list")
         return self
 
-    def metric(self, name: str) -> MetricConfig:
-        return next(m for m in self.analysis.metrics if m.name == name)
+    def metric(self, key: str) -> MetricConfig:
+        return next(m for m in self.analysis.metrics if m.key == key)
 
     @property
     def planned_analyses(self) -> int:
