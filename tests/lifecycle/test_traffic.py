@@ -14,8 +14,11 @@ from bouclier.lifecycle.traffic import read_traffic
 from bouclier.registry.tables import RolloutRow
 from bouclier.rollout.decision import ALL_CANARY, ALL_STABLE, Move
 from bouclier.rollout.ledger import RolloutLedger
+from bouclier.rollout.promotion import PromotionPolicy
 from bouclier.rollout.signals import Signal
 from bouclier.rollout.sqlite_store import SQLiteSignalStore
+
+from .runs import run
 
 DAY = 86400.0
 NOW = dt.datetime(2030, 6, 1, tzinfo=dt.timezone.utc)
@@ -24,13 +27,25 @@ POLICY = LifecycleConfig(min_requests_per_day=100)
 _ids = itertools.count()
 
 
+GATE = PromotionPolicy(config_digest="cfg-lifecycle")
+
+
+def create(reg, *, canary, stable, name):
+    """A pending rollout of clf@canary: first the gate PASS against production that the
+    promotion policy requires of any rollout."""
+    reg.record_gate_run(result=run(canary, quality=0.9, config_digest="cfg-lifecycle"),
+                        baseline=("clf", "production"), candidate=("clf", canary))
+    return RolloutLedger(reg).create(model="clf", canary=canary, stable=stable, name=name, plan={}, actor="tester",
+                                     policy=GATE)
+
+
 def rollout(reg, name, stable, canary, *, created, end=None):
     """A rollout of clf created ``created`` seconds before NOW, ended as ``end`` (or left running)."""
     ledger = RolloutLedger(reg)
-    st = ledger.create(model="clf", canary=canary, stable=stable, name=name, plan={}, actor="tester")
+    st = create(reg, canary=canary, stable=stable, name=name)
     if end is not None:
         ledger.apply(st, Move(end, 0, ALL_CANARY if end == "promoted" else ALL_STABLE, "test"), actor="tester",
-                     now=T - created + 60)
+                     now=T - created + 60, policy=GATE)
     with reg.writing() as s:  # backdate it: the history the store's signals belong to
         s.get(RolloutRow, st.id).created_at = dt.datetime.fromtimestamp(T - created, dt.timezone.utc)
     return st
@@ -122,7 +137,7 @@ def test_rollout_warnings_for_deprecated_versions_while_it_runs(registry):
     registry.set_alias("clf", "production", "v2")
     registry.deprecate("clf", "v1", retire_after=dt.date(2020, 1, 1))
     registry.deprecate("clf", "v3", retire_after=dt.date(2999, 1, 1))
-    st = RolloutLedger(registry).create(model="clf", canary="v3", stable="v1", name="r", plan={}, actor="t")
+    st = create(registry, canary="v3", stable="v1", name="r")
     warnings = rollout_warnings(registry, st)
     assert len(warnings) == 2
     assert "the stable version clf@v1 is deprecated, retire after 2020-01-01 (that date has passed)" in warnings[0]

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import httpx
 
+from bouclier.config import load_config
 from bouclier.registry import open_registry
 from bouclier.rollout.ledger import RolloutLedger
+from bouclier.rollout.promotion import load_promotion_policy
 from tests.rollout.harness import TOKEN, chat, router_config, serve_router
+from tests.rollout_controller.sim import gate_result
 from tests.rollout_controller.test_end_to_end import upstream
 from tests.servers.fixtures import serve_app
 
@@ -45,6 +48,10 @@ def test_rollout_warns_and_report_reads_the_routers_traffic(tmp_path):
         reg.set_alias("clf", "production", "v1")
         reg.deprecate("clf", "v2", retire_after=dt.date(2999, 1, 1))
         reg.deprecate("clf", "v3")
+        # the gate PASS against production on this bouclier.yaml that a rollout's promotion requires
+        digest = load_config(p / "bouclier.yaml").digest
+        reg.record_gate_run(result=gate_result("gate-v2", "PASS", digest), baseline=("clf", "production"),
+                            candidate=("clf", "v2"))
     with serve_app(upstream("stable")) as stable, serve_app(upstream("canary")) as canary:
         cfg = router_config(stable, canary, tmp_path, weights={"stable": 100, "canary": 0},
                             signals={"store": str(store), "detector_process": False})
@@ -66,9 +73,11 @@ def test_rollout_warns_and_report_reads_the_routers_traffic(tmp_path):
             assert r.returncode == 0, r.stderr
             assert "warning: the canary version clf@v2 is deprecated, retire after 2999-01-01" in r.stderr
             send(url, 30)  # promoted: all to the canary, v2
-    with open_registry(db) as reg:  # a rollout of the deprecated v3 left pending
+    with open_registry(db) as reg:  # a rollout of the deprecated v3 (gated against v2) left pending
+        reg.record_gate_run(result=gate_result("gate-v3", "PASS", digest), baseline=("clf", "production"),
+                            candidate=("clf", "v3"))
         RolloutLedger(reg).create(model="clf", canary="v3", stable="production", name="next", plan={},
-                                  actor="tester")
+                                  actor="tester", policy=load_promotion_policy(p / "bouclier.yaml"))
     r = bouclier("rollout", "status", "next", "--db", db, cwd=p)
     assert r.returncode == 0, r.stderr
     assert "warning: the canary version clf@v3 is deprecated" in r.stderr

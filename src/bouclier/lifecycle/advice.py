@@ -59,7 +59,9 @@ def lifecycle_report(registry: Any, model: str, *, policy: LifecycleConfig | Non
     traffic = traffic or TrafficReading(None, policy.traffic_window_days, unknown_reason=NO_STORE)
     quality_metric = quality_metric or policy.quality_metric
     now = now or dt.datetime.now(dt.timezone.utc)
-    runs = registry.gate_runs(model)
+    # Runs recorded from a full result.json of `bouclier check` (the registry also accepts a
+    # bare verdict through its Python API: such a run carries no figures to advise on).
+    runs = [r for r in registry.gate_runs(model) if all(k in r.result for k in ("started_at", "baseline", "candidate"))]
     if policy.max_age_days is not None:
         cutoff = now - dt.timedelta(days=policy.max_age_days)
         runs = [r for r in runs if _parse(r.result["started_at"]) >= cutoff]
