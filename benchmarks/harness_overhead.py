@@ -3,6 +3,7 @@ cache on. Reports cases/s (cold cache and warm cache) and peak RSS.
 
     python benchmarks/harness_overhead.py --cases 20000
     python benchmarks/harness_overhead.py --cases 100000
+    python benchmarks/harness_overhead.py --cases 20000 --output /tmp/runs   # keep the run directories
 
 The figure measures bouclier itself: reading the dataset, rendering, the runner, the
 cache, scoring, statistics and writing the reports.

@@ -39,7 +39,8 @@ from bouclier.runner import Response, ResponseCache, RunOptions, run_model
 from bouclier.runner.records import CaseRecord, SuiteRecords
 from bouclier.safety import ProbeRecord, SafetySuitePlan, case_row, judge_safety_suite, plan_safety_suite, run_safety_suite
 from bouclier.scoring import Scorer, build_scorer
-from bouclier.scoring.graded import Grade, ScoringContext, grade_suite, is_model_graded, raise_grading_problems
+from bouclier.scoring.graded import (Grade, ScoringContext, SuiteGrades, grade_suite, is_model_graded,
+                                     raise_grading_problems)
 
 ROLES = ("baseline", "candidate")
 MAX_REGRESSIONS = 50
@@ -203,7 +204,7 @@ def _score_response(plan: SuitePlan, case: Case, k: int, role: str, response: Re
     return details
 
 
-def _score(plan: SuitePlan, records: SuiteRecords, graded=None) -> None:
+def _score(plan: SuitePlan, records: SuiteRecords, graded: SuiteGrades | None = None) -> None:
     """Score every answer of a suite, case by case; with repeats, each sample, and the
     case's score is the mean of its samples' scores (its details those of the first
     sample that has some)."""
@@ -293,8 +294,8 @@ async def execute(plan: Plan, *, use_cache: bool = True,
 def _metric_data(sp: SuitePlan, records: SuiteRecords, clusters: tuple | None = None) -> list[MetricData]:
     out = []
     case_ids = tuple(c.id for c in records.cases)
+    details = records.details["candidate"]
     for sc, scorer in sp.scorers:
-        details = records.details["candidate"]
         out.append(MetricData(
             sp.config.name, sc.metric, scorer.binary and sp.config.repeats == 1,  # a mean of k 0/1 scores is not 0/1
             records.score_array("baseline", sc.metric), records.score_array("candidate", sc.metric),
