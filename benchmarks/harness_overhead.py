@@ -3,6 +3,7 @@ cache on. Reports cases/s (cold cache and warm cache) and peak RSS.
 
     python benchmarks/harness_overhead.py --cases 20000
     python benchmarks/harness_overhead.py --cases 100000
+    python benchmarks/harness_overhead.py --cases 20000 --output /tmp/runs   # keep the run directories
 
 The figure measures bouclier itself: reading the dataset, rendering, the runner, the
 cache, scoring, statistics and writing the reports.
@@ -55,6 +56,8 @@ run: {concurrency: 16}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=20000)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="keep the run directories (cold_cache/, warm_cache/) here, e.g. to compare result.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -68,7 +71,7 @@ def main() -> None:
         for label in ("cold cache", "warm cache"):
             started = time.perf_counter()
             result, records = run_check(loaded)
-            write_run(result, root / "out" / label.replace(" ", "_"), cases=case_rows(records))
+            write_run(result, (args.output or root / "out") / label.replace(" ", "_"), cases=case_rows(records))
             timings[label] = time.perf_counter() - started
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"cases: {args.cases} (x2 models), verdict {result.verdict.value}")

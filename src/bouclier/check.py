@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
@@ -37,9 +37,11 @@ from bouclier.lifecycle.usage import role_usage
 from bouclier.gate.result import (CaseRegression, CriterionResult, GroupSummary, MetricSummary, ModelInfo,
                                   RunResult, SuiteResult)
 from bouclier.runner import Response, ResponseCache, RunOptions, run_model
+from bouclier.runner.records import CaseRecord, SuiteRecords
 from bouclier.safety import ProbeRecord, SafetySuitePlan, case_row, judge_safety_suite, plan_safety_suite, run_safety_suite
 from bouclier.scoring import Scorer, build_scorer
-from bouclier.scoring.graded import Grade, ScoringContext, grade_suite, raise_grading_problems
+from bouclier.scoring.graded import (Grade, ScoringContext, SuiteGrades, grade_suite, is_model_graded,
+                                     raise_grading_problems)
 
 ROLES = ("baseline", "candidate")
 MAX_REGRESSIONS = 50
@@ -61,22 +63,6 @@ class Plan:
     baseline: str
     candidate: str
     suites: list[SuitePlan | SafetySuitePlan | perf.PerformancePlan]
-
-
-@dataclass
-class CaseRecord:
-    """Everything known about one case after the run (written to cases.jsonl)."""
-
-    suite: str
-    case: Case
-    responses: dict[str, Response]
-    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # role -> metric -> score
-    details: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> metric -> redacted finding
-    grades: dict[str, dict[str, dict]] = field(default_factory=dict)  # role -> metric -> model grade (judge)
-    # With the suite's repeats >= 2: every sample and its scores (``responses``/``details``
-    # hold sample 0, ``scores`` the mean of the k scores).
-    samples: dict[str, list[Response]] = field(default_factory=dict)  # role -> k responses
-    sample_scores: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # role -> k x metric -> score
 
 
 def plan_check(loaded: LoadedConfig, *, baseline: str | None = None, candidate: str | None = None) -> Plan:
@@ -202,44 +188,62 @@ async def _build_models(plan: Plan) -> dict[str, Model]:
     return models
 
 
-def _score(plan: SuitePlan, record: CaseRecord, graded: dict[tuple[str, str], Grade] | None = None) -> None:
-    if record.samples:  # repeats: score each sample, the gate uses the mean
-        for role, responses in record.samples.items():
-            for response in responses:
-                one = CaseRecord(record.suite, record.case, {role: response})
-                _score(plan, one)
-                record.sample_scores.setdefault(role, []).append(one.scores[role])
-                if not record.details.get(role) and one.details.get(role):
-                    record.details[role] = one.details[role]
-            record.scores[role] = {m: float(np.mean([s[m] for s in record.sample_scores[role]]))
-                                   for m in record.sample_scores[role][0]}
-        return
-    for role, response in record.responses.items():
-        scores = record.scores.setdefault(role, {})
-        for sc, scorer in plan.scorers:
-            if not response.ok:  # a failed call counts as a wrong answer
-                scores[sc.metric] = 0.0
+def _score_response(plan: SuitePlan, case: Case, k: int, role: str, response: Response,
+                    columns: dict[str, list], graded: dict[tuple[str, str], Grade] | None,
+                    grades: dict[int, dict[str, dict]]) -> dict[str, str] | None:
+    """Score one answer into ``columns[metric][k]``; return its redacted findings, if any."""
+    details = None
+    for sc, scorer in plan.scorers:
+        column = columns[sc.metric]
+        if not response.ok:  # a failed call counts as a wrong answer
+            column[k] = 0.0
+            continue
+        grade = graded.get((sc.metric, role)) if graded else None
+        if grade is not None:  # model-graded: computed once per suite by grade_suite
+            column[k] = grade.value
+            grades.setdefault(k, {})[sc.metric] = grade.row()
+            continue
+        if sc.field:
+            reference = case.fields.get(sc.field)
+        else:
+            reference = case.expected if getattr(scorer, "needs_reference", True) else None
+        try:
+            column[k] = score = float(scorer.score(response.output, case, reference))
+            explain = getattr(scorer, "explain", None)
+            if explain is not None and score:
+                detail = explain(response.output, case, reference)
+                if detail:
+                    if details is None:
+                        details = {}
+                    details[sc.metric] = detail
+        except Exception as exc:
+            raise UsageError(problems=[Problem(
+                f"scorer '{sc.name}' raised {type(exc).__name__}: {exc}",
+                file=str(plan.dataset.path), line=case.line, key=f"case {case.id}")]) from exc
+    return details
+
+
+def _score(plan: SuitePlan, records: SuiteRecords, graded: SuiteGrades | None = None) -> None:
+    """Score every answer of a suite, case by case; with repeats, each sample, and the
+    case's score is the mean of its samples' scores (its details those of the first
+    sample that has some)."""
+    for k, case in enumerate(records.cases):
+        for role in ROLES:
+            grades = records.grades[role]
+            if records.samples is None:
+                found = _score_response(plan, case, k, role, records.responses[role][k], records.scores[role],
+                                        graded.case(k) if graded else None, grades)
+                if found:
+                    records.details[role][k] = found
                 continue
-            grade = graded.get((sc.metric, role)) if graded else None
-            if grade is not None:  # model-graded: computed once per suite by grade_suite
-                scores[sc.metric] = grade.value
-                record.grades.setdefault(role, {})[sc.metric] = grade.row()
-                continue
-            if sc.field:
-                reference = record.case.fields.get(sc.field)
-            else:
-                reference = record.case.expected if getattr(scorer, "needs_reference", True) else None
-            try:
-                scores[sc.metric] = float(scorer.score(response.output, record.case, reference))
-                explain = getattr(scorer, "explain", None)
-                if explain is not None and scores[sc.metric]:
-                    detail = explain(response.output, record.case, reference)
-                    if detail:
-                        record.details.setdefault(role, {})[sc.metric] = detail
-            except Exception as exc:
-                raise UsageError(problems=[Problem(
-                    f"scorer '{sc.name}' raised {type(exc).__name__}: {exc}",
-                    file=str(plan.dataset.path), line=record.case.line, key=f"case {record.case.id}")]) from exc
+            per_sample = records.sample_scores[role]
+            for j, responses in enumerate(records.samples[role]):
+                found = _score_response(plan, case, k, role, responses[k], per_sample[j], None, grades)
+                if found and k not in records.details[role]:
+                    records.details[role][k] = found
+            for m, column in records.scores[role].items():
+                column[k] = float(np.mean([cols[m][k] for cols in per_sample]))
+    records.freeze()
 
 
 async def execute(plan: Plan, *, use_cache: bool = True,
@@ -285,15 +289,17 @@ async def execute(plan: Plan, *, use_cache: bool = True,
                                            repeat=repeat, cache=cache, progress=advance)
 
             answers = await asyncio.gather(*(one(role, k) for role in ROLES for k in range(repeats)))
-            rows = [(case, {role: answers[r * repeats][k] for r, role in enumerate(ROLES)}) for k, case in enumerate(cases)]
-            graded = await grade_suite(sp.scorers, rows, grading, suite=sp.config.name)
-            grader_reports += graded.reports
-            for k, case in enumerate(cases):
-                samples = {role: [answers[r * repeats + j][k] for j in range(repeats)] for r, role in enumerate(ROLES)}
-                record = CaseRecord(sp.config.name, case, {role: s[0] for role, s in samples.items()},
-                                    samples=samples if repeats > 1 else {})
-                _score(sp, record, graded.case(k))
-                records.append(record)
+            samples = {role: [answers[r * repeats + j] for j in range(repeats)] for r, role in enumerate(ROLES)}
+            del answers
+            graded = None
+            if any(is_model_graded(scorer) for _, scorer in sp.scorers):
+                rows = [(case, {role: samples[role][0][k] for role in ROLES}) for k, case in enumerate(cases)]
+                graded = await grade_suite(sp.scorers, rows, grading, suite=sp.config.name)
+                grader_reports += graded.reports
+                del rows
+            suite = SuiteRecords(sp.config.name, cases, [sc.metric for sc, _ in sp.scorers], samples=samples)
+            _score(sp, suite, graded)
+            records.extend(suite.views())
     finally:
         if cache is not None:
             cache.close()
@@ -304,18 +310,24 @@ async def execute(plan: Plan, *, use_cache: bool = True,
     return apply_budget_stop(result, guard), records
 
 
-def _metric_data(sp: SuitePlan, records: list[CaseRecord], clusters: tuple | None = None) -> list[MetricData]:
+def _metric_data(sp: SuitePlan, records: SuiteRecords, clusters: tuple | None = None) -> list[MetricData]:
     out = []
+    case_ids = tuple(c.id for c in records.cases)
+    details = records.details["candidate"]
     for sc, scorer in sp.scorers:
-        arrays = {role: np.array([r.scores[role][sc.metric] for r in records], dtype=float) for role in ROLES}
         out.append(MetricData(
             sp.config.name, sc.metric, scorer.binary and sp.config.repeats == 1,  # a mean of k 0/1 scores is not 0/1
-            arrays["baseline"], arrays["candidate"],
+            records.score_array("baseline", sc.metric), records.score_array("candidate", sc.metric),
             higher_is_better=getattr(scorer, "higher_is_better", True),
-            case_ids=tuple(r.case.id for r in records),
-            candidate_details=tuple(r.details.get("candidate", {}).get(sc.metric) for r in records),
+            case_ids=case_ids,
+            candidate_details=tuple(details[k].get(sc.metric) if k in details else None
+                                    for k in range(len(records))),
             clusters=clusters))
     return out
+
+
+def _withheld(flagged: dict[str, str]) -> str:
+    return "[output withheld: " + "; ".join(f"{m}: {d}" for m, d in flagged.items()) + "]"
 
 
 def shown_output(record: CaseRecord, role: str) -> str | None:
@@ -323,30 +335,54 @@ def shown_output(record: CaseRecord, role: str) -> str | None:
     scorer flagged it (a secret is never written in full)."""
     flagged = record.details.get(role)
     if flagged:
-        return "[output withheld: " + "; ".join(f"{m}: {d}" for m, d in flagged.items()) + "]"
+        return _withheld(flagged)
     return record.responses[role].output
 
 
-def _regressions(sp: SuitePlan, data: list[MetricData], records: list[CaseRecord]) -> list[CaseRegression]:
+def _shown(records: SuiteRecords, role: str, k: int) -> str | None:
+    """:func:`shown_output` of case ``k``, read from the columns."""
+    flagged = records.details[role].get(k)
+    return _withheld(flagged) if flagged else records.responses[role][k].output
+
+
+def _regressions(sp: SuitePlan, data: list[MetricData], records: SuiteRecords) -> tuple[list[CaseRegression], int]:
+    """The suite's regressed cases, worst first by judged metric (at most
+    ``MAX_REGRESSIONS``: the run keeps no more), and how many there are in all."""
     judged = {c.metric for c in sp.config.criteria}
-    found = []
+    found, total = [], 0
     for md in data:
         if md.name not in judged:
             continue
         drop = md.baseline - md.candidate if md.higher_is_better else md.candidate - md.baseline
         order = np.argsort(-drop, kind="stable")
-        for k in order:
-            if drop[k] <= 0:
-                break
-            r = records[k]
+        stops = np.flatnonzero(drop[order] <= 0)  # the worst-first walk stops at the first drop <= 0
+        regressed = order[: stops[0] if stops.size else order.size]
+        total += regressed.size
+        for k in regressed[: MAX_REGRESSIONS - len(found)]:
+            case = records.cases[k]
             found.append(CaseRegression(
-                suite=sp.config.name, metric=md.name, case_id=r.case.id, group=r.case.group,
-                input=r.case.input, expected=r.case.expected,
-                baseline_output=shown_output(r, "baseline"),
-                candidate_output=shown_output(r, "candidate"),
+                suite=sp.config.name, metric=md.name, case_id=case.id, group=case.group,
+                input=case.input, expected=case.expected,
+                baseline_output=_shown(records, "baseline", k),
+                candidate_output=_shown(records, "candidate", k),
                 baseline_score=float(md.baseline[k]), candidate_score=float(md.candidate[k]),
-                candidate_error=r.responses["candidate"].error))
-    return found
+                candidate_error=records.responses["candidate"][k].error))
+    return found, total
+
+
+def _suite_of(sp: SuitePlan, recs: list) -> SuiteRecords:
+    """The columns behind a quality suite's records (the views ``execute`` returned)."""
+    if not recs:
+        repeats = sp.config.repeats
+        empty = SuiteRecords(sp.config.name, [], [sc.metric for sc, _ in sp.scorers],
+                             samples={role: [[] for _ in range(repeats)] for role in ROLES})
+        empty.freeze()
+        return empty
+    records = recs[0].records
+    if len(recs) != len(records) or any(r.records is not records for r in recs):
+        raise ValueError(f"suite '{sp.config.name}': judge the case records as execute() returned them, "
+                         "all of them (the gate reads the suite's score columns)")
+    return records
 
 
 def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
@@ -356,19 +392,22 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
                            n_resamples=cfg.run.bootstrap_resamples,
                            multiple_testing=cfg.policy.multiple_testing)
     suites, criteria, regressions, inconsistent, newly_succeeding = [], [], [], [], []
+    by_suite: dict[str, list] = {}
+    for r in records:
+        by_suite.setdefault(r.suite, []).append(r)
     for sp in plan.suites:
         if isinstance(sp, perf.PerformancePlan):
             suite, found = perf.judge_performance(sp, (performance or {})[sp.config.name], plan.loaded, options)
             suites.append(suite)
             criteria.extend(found)
             continue
-        recs = [r for r in records if r.suite == sp.config.name]
+        recs = by_suite.get(sp.config.name, [])
         if isinstance(sp, SafetySuitePlan):
             suite, found = judge_safety_suite(sp, recs, options, criteria)
             suites.append(suite)
             newly_succeeding.extend(found)
             continue
-        suite, found, broken = _judge_suite(sp, recs, options, criteria)
+        suite, found, broken = _judge_suite(sp, _suite_of(sp, recs), recs, options, criteria)
         suite.cost = records_cost(plan, sp, recs)
         suites.append(suite)
         regressions.extend(found)
@@ -392,13 +431,14 @@ def judge(plan: Plan, records: list[CaseRecord], *, started: dt.datetime,
         usage=role_usage(records, {role: getattr(plan, role) for role in ROLES}))
 
 
-def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
+def _judge_suite(sp: SuitePlan, records: SuiteRecords, recs: list[CaseRecord], options: JudgeOptions,
                  criteria: list[CriterionResult]):
     """Judge one suite's criteria (appended to ``criteria``); return its summary, its
-    regressed cases and the parallel sets the candidate answers inconsistently."""
+    regressed cases and the parallel sets the candidate answers inconsistently.
+    ``recs`` are the views of ``records``, case by case."""
     cfg = sp.config
-    parallel = tuple(str(r.case.fields.get(cfg.parallel_by)) for r in recs) if cfg.parallel_by else None
-    data = _metric_data(sp, recs, clusters=parallel)
+    parallel = tuple(str(c.fields.get(cfg.parallel_by)) for c in records.cases) if cfg.parallel_by else None
+    data = _metric_data(sp, records, clusters=parallel)
     by_name = {md.name: md for md in data}
     for c in cfg.criteria:
         if c.kind == "max_unpredictability":
@@ -414,7 +454,7 @@ def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
     groups: list[GroupSummary] = []
     summary, broken = None, []
     if cfg.group_by:
-        labels = tuple(r.case.group or "" for r in recs)
+        labels = tuple(c.group or "" for c in records.cases)
         for md in data:
             groups.extend(group_summaries(GroupedData(md, labels, parallel), cfg.fairness, options))
         fair = cfg.fairness
@@ -422,21 +462,21 @@ def _judge_suite(sp: SuitePlan, recs: list[CaseRecord], options: JudgeOptions,
             md = by_name[fair.metric or data[0].name]
             criteria.extend(fairness_criteria(GroupedData(md, labels, parallel), fair, options))
             if parallel is not None:
-                outputs = {role: tuple(r.responses[role].output for r in recs) for role in ROLES}
+                outputs = {role: tuple(x.output for x in records.responses[role]) for role in ROLES}
                 correct = {"baseline": md.baseline, "candidate": md.candidate} if md.binary else None
                 summary, found, broken = consistency(
                     ConsistencyData(cfg.name, parallel, labels, outputs, correct), fair, options)
                 criteria.extend(found)
-    found = _regressions(sp, data, recs)
+    found, total = _regressions(sp, data, records)
     suite = SuiteResult(
-        name=cfg.name, dataset=str(sp.dataset.path), dataset_digest=sp.dataset.digest, n_cases=len(recs),
+        name=cfg.name, dataset=str(sp.dataset.path), dataset_digest=sp.dataset.digest, n_cases=len(records),
         metrics=[MetricSummary(name=md.name, binary=md.binary, n=int(md.candidate.size),
                                baseline_mean=float(md.baseline.mean()) if md.baseline.size else 0.0,
                                candidate_mean=float(md.candidate.mean()) if md.candidate.size else 0.0)
                  for md in data],
-        errors={role: sum(not r.responses[role].ok for r in recs) for role in ROLES},
-        cached={role: sum(r.responses[role].cached for r in recs) for role in ROLES},
-        regressions_total=len(found), group_by=cfg.group_by, groups=groups, consistency=summary,
+        errors={role: sum(not x.ok for x in records.responses[role]) for role in ROLES},
+        cached={role: sum(x.cached for x in records.responses[role]) for role in ROLES},
+        regressions_total=total, group_by=cfg.group_by, groups=groups, consistency=summary,
         stability=stability_summaries(recs, roles=ROLES, repeats=cfg.repeats, agreement=cfg.agreement,
                                       binary={sc.metric: scorer.binary for sc, scorer in sp.scorers},
                                       confidence=options.confidence,
@@ -481,13 +521,17 @@ def case_rows(records: list[CaseRecord]) -> Iterator[dict]:
         if isinstance(r, ProbeRecord):
             yield case_row(r)
             continue
-        row = {"suite": r.suite, "case_id": r.case.id, "group": r.case.group, "line": r.case.line,
-               "input": r.case.input, "expected": r.case.expected}
-        for role, resp in r.responses.items():
-            row[role] = {"output": shown_output(r, role), "error": resp.error, "error_kind": resp.error_kind,
+        records, k = r.records, r.index
+        case = records.cases[k]
+        row = {"suite": records.suite, "case_id": case.id, "group": case.group, "line": case.line,
+               "input": case.input, "expected": case.expected}
+        for role in ROLES:
+            resp = records.responses[role][k]
+            row[role] = {"output": _shown(records, role, k), "error": resp.error, "error_kind": resp.error_kind,
                          "latency_s": resp.latency_s, "input_tokens": resp.input_tokens,
                          "output_tokens": resp.output_tokens, "cached": resp.cached,
-                         "scores": r.scores.get(role, {})}
-            if r.grades.get(role):
-                row[role]["grades"] = r.grades[role]
+                         "scores": records.case_scores(role, k)}
+            grades = records.grades[role].get(k)
+            if grades:
+                row[role]["grades"] = grades
         yield row

@@ -41,6 +41,7 @@ def _open_text(path: Path):
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     problems: list[Problem] = []
     rows = []
+    names: dict[str, str] = {}  # one string per field name for every row (json.loads makes new ones per line)
     with _open_text(path) as fh:
         try:
             for lineno, line in enumerate(fh, start=1):
@@ -56,7 +57,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     problems.append(Problem(f"expected a JSON object, found {type(row).__name__}",
                                             file=str(path), line=lineno))
                     continue
-                rows.append((lineno, row))
+                rows.append((lineno, {names.setdefault(k, k): v for k, v in row.items()}))
         except UnicodeDecodeError as exc:
             raise DataError(problems=[Problem("not valid UTF-8", file=str(path))]) from exc
     if problems:

@@ -15,7 +15,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 CACHE_FORMAT = 1
 _SCHEMA = """
@@ -75,16 +75,23 @@ class ResponseCache:
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CachedResponse]:
         keys = list(keys)
-        found: dict[str, CachedResponse] = {}
+        return {keys[i]: hit for i, hit in self.lookup(keys)}
+
+    def lookup(self, keys: Sequence[str]) -> Iterator[tuple[int, CachedResponse]]:
+        """``(i, hit)`` for every ``keys[i]`` in the cache, read 900 keys at a time (a
+        100,000-case run never holds all its hits at once)."""
         for start in range(0, len(keys), 900):
             chunk = keys[start : start + 900]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
                 f"SELECT key, output, latency_s, input_tokens, output_tokens, ttft_s "
                 f"FROM responses WHERE key IN ({marks})", chunk)
-            for key, *values in rows:
-                found[key] = CachedResponse(*values)
-        return found
+            found = {key: values for key, *values in rows}
+            if found:
+                for i, key in enumerate(chunk, start):
+                    values = found.get(key)
+                    if values is not None:
+                        yield i, CachedResponse(*values)
 
     def put(self, key: str, response: CachedResponse) -> None:
         self._pending.append((key, response.output, response.latency_s, response.input_tokens,

@@ -98,14 +98,9 @@ async def run_model(
     keys = [cache_key(prefix, c.input, c.system) for c in cases]
     todo = list(range(len(cases)))
     if cache is not None:
-        hits = cache.get_many(keys)
-        todo = []
-        for i, key in enumerate(keys):
-            hit = hits.get(key)
-            if hit is None:
-                todo.append(i)
-            else:
-                results[i] = _response(cases[i].id, hit, 0, True)
+        for i, hit in cache.lookup(keys):
+            results[i] = _response(cases[i].id, hit, 0, True)
+        todo = [i for i, r in enumerate(results) if r is None]
         if progress and len(cases) - len(todo):
             progress(len(cases) - len(todo))
 
@@ -113,7 +108,7 @@ async def run_model(
     rng = random.Random(options.seed)
     batch = isinstance(model, BatchModel) and getattr(model, "batch_size", 1) > 1
     size = model.batch_size if batch else 1
-    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    n_chunks = -(-len(todo) // size)  # chunk c is todo[c * size : (c + 1) * size]
     queue_pos = 0
     own_timeout = getattr(model, "handles_timeout", False)
 
@@ -175,8 +170,8 @@ async def run_model(
 
     async def worker() -> None:
         nonlocal queue_pos
-        while queue_pos < len(chunks):
-            chunk = chunks[queue_pos]
+        while queue_pos < n_chunks:
+            chunk = todo[queue_pos * size : (queue_pos + 1) * size]
             queue_pos += 1
             if batch:
                 await call_batch(chunk)
@@ -185,7 +180,7 @@ async def run_model(
             if progress:
                 progress(len(chunk))
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(options.concurrency, len(chunks)) or 0)]
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(options.concurrency, n_chunks) or 0)]
     try:
         if workers:
             await asyncio.gather(*workers)
