@@ -23,7 +23,7 @@ from bouclier.rollout.signals import Feedback, Signal, SignalStore
 access_log = logging.getLogger("bouclier.router.access")
 log = logging.getLogger("bouclier.router")
 
-_RECENT_IDS = 200_000
+_RECENT_GENERATION = 16_384  # request ids per generation of the recent map (two are kept)
 
 
 class SignalRecorder:
@@ -41,7 +41,12 @@ class SignalRecorder:
         self.write_errors = 0
         self._queue: collections.deque[Capture] = collections.deque()
         self._feedback: collections.deque[Feedback] = collections.deque()
-        self._recent: dict[str, str] = {}  # request id -> variant (primary), for /feedback
+        # request id -> variant of the latest primary requests, for /feedback without a store
+        # lookup (older ones are found in the store). Two generations of bounded dicts:
+        # O(1) per request, and no deletion from the front of one big dict (whose iteration
+        # then skips every deleted slot: 60 us per request at 200,000 entries, measured).
+        self._recent: dict[str, str] = {}
+        self._recent_old: dict[str, str] = {}
         self._access = access_log_enabled
         self._interval = batch_interval_s
         self._wake = threading.Event()
@@ -73,8 +78,8 @@ class SignalRecorder:
         if s.kind == "primary":
             recent = self._recent
             recent[s.request_id] = s.variant
-            if len(recent) > _RECENT_IDS:
-                del recent[next(iter(recent))]
+            if len(recent) >= _RECENT_GENERATION:
+                self._recent_old, self._recent = recent, {}
 
     def submit_feedback(self, fb: Feedback) -> None:
         if len(self._feedback) >= self.queue_size:
@@ -84,7 +89,7 @@ class SignalRecorder:
         self._submitted += 1
 
     def recent_variant(self, request_id: str) -> str | None:
-        return self._recent.get(request_id)
+        return self._recent.get(request_id) or self._recent_old.get(request_id)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far is written (tests, shutdown)."""
