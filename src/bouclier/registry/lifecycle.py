@@ -97,25 +97,6 @@ def gate_refusal(ref: str, missing: str, *, override_hint: bool = True) -> Promo
     )
 
 
-def check_production(registry, model: str, version: str, *, config_digest: str | None,
-                     required_approvals: int = 0) -> tuple[list[str], str | None]:
-    """Would ``model@version`` be promoted to production now (without override)? Returns the
-    approvers and the run id of the PASS it rests on; :class:`PromotionRefused` says what is
-    missing. Writes nothing."""
-    with registry.reading() as s:
-        m = lookup.model_row(s, model)
-        v = lookup.version_row(s, m, version)
-        if v is None:
-            raise lookup.unknown_version(s, m, version)
-        if v.stage == "retired":
-            raise RegistryError(f"{model}@{version} is retired and cannot be promoted; register a new version")
-        approvers, gate, missing = production_evidence(s, registry, m, v, config_digest=config_digest,
-                                                       required_approvals=required_approvals)
-        if missing:
-            raise gate_refusal(f"{model}@{version}", missing)
-        return approvers, gate.run_id if gate else None
-
-
 def promote(
     registry, model: str, version: str, *, to: str = "production", config_digest: str | None = None,
     override: bool = False, reason: str | None = None, actor: str | None = None,
