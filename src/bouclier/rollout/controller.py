@@ -151,14 +151,25 @@ class Controller:
         return st
 
     def run(self, *, sleep: Callable[[float], None] = time.sleep, max_ticks: int | None = None) -> RolloutState:
-        """Tick until the rollout is finished (promoted, rolled back or aborted)."""
+        """Tick until the rollout is finished (promoted, rolled back or aborted).
+        :class:`~bouclier.errors.InfrastructureError` when the router stays unreachable for
+        ``traffic.unreachable_s`` (the state is left as it was, the lease released)."""
         self.acquire()
         ticks = 0
+        down_since: float | None = None
         try:
             while True:
                 try:
                     st = self.tick()
-                except InfrastructureError as exc:  # router unreachable: keep the state, try again
+                    down_since = None
+                except InfrastructureError as exc:  # router unreachable: keep the state, try again, for a while
+                    now = self.clock()
+                    down_since = now if down_since is None else down_since
+                    if now - down_since >= self.plan.traffic.unreachable_s:
+                        raise InfrastructureError(
+                            f"rollout {self.rollout}: the router has been unreachable for "
+                            f"{now - down_since:.0f} s (rollout.traffic.unreachable_s); the rollout stays where it "
+                            f"was; run `bouclier rollout start` again to resume it. Last error: {exc}") from exc
                     log.warning("rollout %s: %s; retrying in %gs", self.rollout, exc, self.plan.interval_s)
                     st = None
                 ticks += 1

@@ -166,7 +166,12 @@ class TrafficConfig(_Strict):
 
     admin_url: str = Field("http://127.0.0.1:8080", description="Base URL of the router.")
     token_env: str = Field("BOUCLIER_ROUTER_TOKEN", description="Environment variable holding the admin token.")
-    signals: str = Field(".bouclier/signals.sqlite", description="The router's signal store (relative to the config).")
+    signals: str = Field(".bouclier/signals.sqlite", description=(
+        "The router's signal store: a SQLite file relative to the config, 'registry' or a database URL "
+        "(the router's signals.store)."))
+    unreachable_s: float = Field(300.0, gt=0, le=86_400, description=(
+        "How long the controller keeps retrying an unreachable router before it stops (exit 4, the rollout "
+        "left where it was: `rollout start` again resumes it)."))
 
 
 class RolloutConfig(_Strict):
