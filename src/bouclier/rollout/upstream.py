@@ -68,6 +68,7 @@ class UpstreamResponse:
         self._released = False
         self._paused = False
         self._last = self._loop.time()
+        self._timeout = 0.0
         self._timer: asyncio.TimerHandle | None = None
 
     def header(self, name: bytes) -> bytes | None:
