@@ -100,6 +100,22 @@ def test_keep_alive_reuses_one_connection_and_sends_exact_bytes():
     run(main())
 
 
+def test_a_base_path_prefixes_every_target():
+    async def main() -> None:
+        ref: list[Server] = []
+        srv = Server(serve_forever(OK, ref))
+        ref.append(srv)
+        async with srv as url:
+            pool = UpstreamPool(url + "/openai/deployments/d1/")
+            r = await pool.request("POST", b"/v1/chat/completions?api-version=2", [], b"{}")
+            assert await r.read() == b'{"ok": true}'
+            r.release()
+            await pool.close()
+        assert srv.requests[0].startswith(b"POST /openai/deployments/d1/v1/chat/completions?api-version=2 HTTP/1.1\r\n")
+
+    run(main())
+
+
 def test_chunked_answer_arrives_chunk_by_chunk():
     """The first event reaches the caller while the upstream still holds the second."""
     async def main() -> None:

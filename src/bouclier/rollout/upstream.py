@@ -259,7 +259,8 @@ class _Connection(asyncio.Protocol):
 
 
 class UpstreamPool:
-    """Keep-alive connections to one upstream (``http://host:port`` or ``https://...``)."""
+    """Keep-alive connections to one upstream (``http://host:port`` or ``https://...``, with
+    an optional base path that every request target is appended to)."""
 
     def __init__(self, url: str, *, max_connections: int = 100, connect_timeout_s: float = 5.0,
                  read_timeout_s: float = 60.0, keepalive_s: float = 30.0, ssl_context: ssl.SSLContext | None = None):
@@ -269,6 +270,7 @@ class UpstreamPool:
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.authority = parts.netloc.rsplit("@", 1)[-1].encode("idna")  # Host: as configured
+        self.prefix = parts.path.rstrip("/").encode("latin-1")  # a base path: request targets are appended to it
         self.ssl = (ssl_context or ssl.create_default_context()) if parts.scheme == "https" else None
         self.max_connections = max_connections
         self.connect_timeout_s = connect_timeout_s
@@ -282,7 +284,7 @@ class UpstreamPool:
 
     async def request(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> UpstreamResponse:
         """Send one request; return once the answer's status and headers have arrived."""
-        lines = [method.encode("latin-1"), b" ", target, b" HTTP/1.1\r\nHost: ", self.authority, b"\r\n"]
+        lines = [method.encode("latin-1"), b" ", self.prefix, target, b" HTTP/1.1\r\nHost: ", self.authority, b"\r\n"]
         for k, v in headers:
             lines += (k, b": ", v, b"\r\n")
         if body or method not in _NO_BODY_METHODS:
