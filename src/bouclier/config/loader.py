@@ -128,17 +128,13 @@ def problems_from_validation(exc: ValidationError, path: Path, lines: dict[tuple
     return problems
 
 
-def load_config(path: str | Path = DEFAULT_CONFIG) -> LoadedConfig:
-    """Read and validate a configuration file; raise :class:`ConfigError` listing every
-    problem found."""
-    path = Path(path)
+def read_yaml(path: Path, *, hint: str) -> tuple[bytes, Any, dict[tuple, int]]:
+    """(raw bytes, parsed document, line of each key path) of a YAML file;
+    :class:`ConfigError` when it is missing (with ``hint``), unreadable or not YAML."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(
-            problems=[Problem("configuration file not found", file=str(path),
-                              hint="create one with `bouclier init` or pass --config PATH")]
-        ) from None
+        raise ConfigError(problems=[Problem("configuration file not found", file=str(path), hint=hint)]) from None
     except OSError as exc:
         raise ConfigError(problems=[Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
     try:
@@ -146,6 +142,35 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> LoadedConfig:
     except UnicodeDecodeError as exc:
         raise ConfigError(problems=[Problem("not valid UTF-8", file=str(path))]) from exc
     data, lines = _compose(text, path)
+    return raw, data, lines
+
+
+def load_section(path: str | Path, section: str, model: Any, *, doc: str) -> tuple[Any, Path, str]:
+    """Validate the top-level ``section:`` of a YAML file (``router:``, ``rollout:``) with the
+    pydantic ``model``: (config, resolved path, sha256 of the file). Every problem is
+    reported with its line and its key under ``section``."""
+    path = Path(path)
+    raw, data, lines = read_yaml(path, hint=f"pass --config PATH to a YAML file with a {section}: section")
+    if not isinstance(data, dict) or not isinstance(data.get(section), dict):
+        raise ConfigError(problems=[Problem(f"expected a '{section}:' mapping at the top level", file=str(path),
+                                            line=1, key=section, hint=f"see {doc} for an example")])
+    try:
+        config = model.model_validate(data[section])
+    except ValidationError as exc:
+        section_lines = {k[1:]: v for k, v in lines.items() if k[:1] == (section,)}
+        problems = []
+        for p in problems_from_validation(exc, path, section_lines):
+            key = f"{section}.{p.key}" if p.key and p.key != "(top level)" else section
+            problems.append(Problem(p.message, file=p.file, line=p.line, key=key, hint=p.hint))
+        raise ConfigError(problems=problems) from exc
+    return config, path.resolve(), hashlib.sha256(raw).hexdigest()
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> LoadedConfig:
+    """Read and validate a configuration file; raise :class:`ConfigError` listing every
+    problem found."""
+    path = Path(path)
+    raw, data, lines = read_yaml(path, hint="create one with `bouclier init` or pass --config PATH")
     if not isinstance(data, dict):
         raise ConfigError(
             problems=[Problem("expected a mapping at the top level (models:, suites:, ...)",

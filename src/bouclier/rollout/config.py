@@ -11,16 +11,14 @@ analysis all compare those two.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bouclier.errors import ConfigError, Problem
 
 VARIANTS: tuple[str, str] = ("stable", "canary")
 Variant = Literal["stable", "canary"]
@@ -191,32 +189,7 @@ class LoadedRouterConfig:
 def load_router_config(path: str | Path) -> LoadedRouterConfig:
     """Read the ``router:`` section of a YAML file; raise :class:`ConfigError` listing every
     problem with its line."""
-    from bouclier.config.loader import _compose, problems_from_validation
+    from bouclier.config.loader import load_section
 
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(problems=[Problem("configuration file not found", file=str(path),
-                                            hint="pass --config PATH to a YAML file with a router: section")]) from None
-    except OSError as exc:
-        raise ConfigError(problems=[Problem(f"cannot read: {exc.strerror}", file=str(path))]) from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(problems=[Problem("not valid UTF-8", file=str(path))]) from exc
-    data, lines = _compose(text, path)
-    if not isinstance(data, dict) or not isinstance(data.get("router"), dict):
-        raise ConfigError(problems=[Problem(
-            "expected a 'router:' mapping at the top level", file=str(path), line=1, key="router",
-            hint="see docs/router.md for an example")])
-    try:
-        config = RouterConfig.model_validate(data["router"])
-    except ValidationError as exc:
-        section_lines = {k[1:]: v for k, v in lines.items() if k[:1] == ("router",)}
-        problems = []
-        for p in problems_from_validation(exc, path, section_lines):
-            key = f"router.{p.key}" if p.key and p.key != "(top level)" else "router"
-            problems.append(Problem(p.message, file=p.file, line=p.line, key=key, hint=p.hint))
-        raise ConfigError(problems=problems) from exc
-    return LoadedRouterConfig(config=config, path=path.resolve(), digest=hashlib.sha256(raw).hexdigest())
+    config, resolved, digest = load_section(path, "router", RouterConfig, doc="docs/router.md")
+    return LoadedRouterConfig(config=config, path=resolved, digest=digest)

@@ -7,15 +7,13 @@ keys; problems name the file, line and key (exit 2).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bouclier.errors import ConfigError, Problem
 from bouclier.rollout.canary_metrics import METRICS
 from bouclier.rollout.prometheus import PrometheusConfig
 
@@ -240,28 +238,7 @@ class LoadedRolloutConfig:
 
 def load_rollout_config(path: str | Path) -> LoadedRolloutConfig:
     """Read the ``rollout:`` section of a YAML file; :class:`ConfigError` lists every problem."""
-    from bouclier.config.loader import _compose, problems_from_validation
+    from bouclier.config.loader import load_section
 
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(problems=[Problem("configuration file not found", file=str(path),
-                                            hint="pass --config PATH to a YAML file with a rollout: section")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(problems=[Problem(f"cannot read: {exc}", file=str(path))]) from exc
-    data, lines = _compose(text, path)
-    if not isinstance(data, dict) or not isinstance(data.get("rollout"), dict):
-        raise ConfigError(problems=[Problem("expected a 'rollout:' mapping at the top level", file=str(path), line=1,
-                                            key="rollout", hint="see docs/rollout.md for an example")])
-    try:
-        config = RolloutConfig.model_validate(data["rollout"])
-    except ValidationError as exc:
-        section_lines = {k[1:]: v for k, v in lines.items() if k[:1] == ("rollout",)}
-        problems = []
-        for p in problems_from_validation(exc, path, section_lines):
-            key = f"rollout.{p.key}" if p.key and p.key != "(top level)" else "rollout"
-            problems.append(Problem(p.message, file=p.file, line=p.line, key=key, hint=p.hint))
-        raise ConfigError(problems=problems) from exc
-    return LoadedRolloutConfig(config=config, path=path.resolve(), digest=hashlib.sha256(raw).hexdigest())
+    config, resolved, digest = load_section(path, "rollout", RolloutConfig, doc="docs/rollout.md")
+    return LoadedRolloutConfig(config=config, path=resolved, digest=digest)
