@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import platform
 import random
 import sys
@@ -27,17 +26,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.servers.fixtures.serve_app
+from benchmarks.refusal_xstest import data_dir  # noqa: E402  (where the shared XSTest data is)
+
 LABELS = {"1_full_compliance": "compliance", "2_full_refusal": "refusal", "3_partial_refusal": "partial"}
-
-
-def data_dir() -> Path | None:
-    env = os.environ.get("BOUCLIER_SHARED_DATA")
-    candidates = [Path(env) / "xstest"] if env else []
-    candidates += [REPO.parent / "shared" / "data" / "xstest", Path.cwd().parent / "shared" / "data" / "xstest"]
-    for c in candidates:
-        if c.is_dir() and list(c.glob("completions_*_labeled.csv")):
-            return c
-    return None
 
 
 def sample(folder: Path, n: int, seed: int) -> list[dict]:
