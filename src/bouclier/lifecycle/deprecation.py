@@ -7,8 +7,14 @@ import datetime as dt
 from typing import Any
 
 
-def _when(v: Any) -> str:
-    return f", retire after {v.retire_after.isoformat()}" if v.retire_after else ""
+def _marked(v: Any, today: dt.date) -> str | None:
+    """"deprecated, retire after DATE (that date has passed)" for a version marked for
+    retirement; None for one that is not."""
+    if v is None or v.stage not in ("deprecated", "retired"):
+        return None
+    when = f", retire after {v.retire_after.isoformat()}" if v.retire_after else ""
+    late = " (that date has passed)" if v.retire_after and v.retire_after < today else ""
+    return f"{v.stage}{when}{late}"
 
 
 def deprecation_warnings(registry: Any, model: str, *, baseline: str | None = None,
@@ -24,18 +30,16 @@ def deprecation_warnings(registry: Any, model: str, *, baseline: str | None = No
             v = registry.resolve(model, baseline)
         except RegistryError:
             v = None
-        if v is not None and v.stage in ("deprecated", "retired"):
-            late = " (that date has passed)" if v.retire_after and v.retire_after < today else ""
-            out.append(f"the baseline {v.ref} is {v.stage}{_when(v)}{late}: "
-                       "gate against the current production version instead")
+        marked = _marked(v, today)
+        if marked:
+            out.append(f"the baseline {v.ref} is {marked}: gate against the current production version instead")
     try:
         prod = registry.resolve(model, "production")
     except RegistryError:
         prod = None
-    if prod is not None and prod.stage in ("deprecated", "retired"):
-        late = " (that date has passed)" if prod.retire_after and prod.retire_after < today else ""
-        out.append(f"production still serves {prod.ref}, which is {prod.stage}{_when(prod)}{late}: "
-                   "promote a replacement")
+    marked = _marked(prod, today)
+    if marked:
+        out.append(f"production still serves {prod.ref}, which is {marked}: promote a replacement")
     return out
 
 
@@ -74,10 +78,10 @@ def rollout_warnings(registry: Any, rollout: Any, *, today: dt.date | None = Non
             v = registry.get_version(rollout.model, label)
         except RegistryError:
             continue
-        if v.stage not in ("deprecated", "retired"):
+        marked = _marked(v, today)
+        if not marked:
             continue
-        late = " (that date has passed)" if v.retire_after and v.retire_after < today else ""
         fix = ("it still serves the stable share of rollout " + rollout.name if role == "stable"
                else f"rollout {rollout.name} exposes traffic to a version marked for retirement")
-        out.append(f"the {role} version {v.ref} is {v.stage}{_when(v)}{late}: {fix}")
+        out.append(f"the {role} version {v.ref} is {marked}: {fix}")
     return out
