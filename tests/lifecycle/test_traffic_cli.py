@@ -54,7 +54,7 @@ def test_rollout_warns_and_report_reads_the_routers_traffic(tmp_path):
                             candidate=("clf", "v2"))
     with serve_app(upstream("stable")) as stable, serve_app(upstream("canary")) as canary:
         cfg = router_config(stable, canary, tmp_path, weights={"stable": 100, "canary": 0},
-                            signals={"store": str(store), "detector_process": False})
+                            signals={"store": str(store)})
         with serve_router(cfg) as (url, _router):
             send(url, 5)  # before any rollout in the registry: not attributed
             (p / "rollout.yaml").write_text(textwrap.dedent(f"""\

@@ -148,6 +148,8 @@ def test_shadow_rate_cap(two_upstreams, tmp_path):
             client.post(CHAT, json=chat("q"))
         assert router.shadow.started <= 5 + 5  # at most one minute boundary crossed
         assert router.shadow.skipped["rate"] >= 10
+        text = client.get("/metrics").text
+        assert f'bouclier_router_shadow_skipped_total{{reason="rate"}} {router.shadow.skipped["rate"]:.1f}' in text
 
 
 def test_failover_hides_a_dead_canary_but_counts_its_errors(tmp_path):
@@ -183,13 +185,14 @@ def test_canary_5xx_fails_over_and_failover_can_be_disabled(tmp_path):
             assert sig.outcome == "http_error" and not sig.failed_over
 
 
-def test_detectors_flag_a_planted_secret_in_a_canary_answer(tmp_path):
+@pytest.mark.parametrize("worker", ["process", "thread"])
+def test_detectors_flag_a_planted_secret_in_a_canary_answer(tmp_path, worker):
     rng = random.Random(7)
     token = "ghp_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(36))
     planted = "BOUCLIER-CANARY-7f3a9c"
     with serve_app(marked_app("STABLE")) as s, serve_app(marked_app("CANARY", append=f" here: {token}")) as c:
         config = router_config(s, c, tmp_path, weights={"stable": 50, "canary": 50},
-                               signals={"canary_tokens": [planted]})
+                               signals={"canary_tokens": [planted], "worker": worker})
         with serve_router(config) as (url, router), httpx.Client(base_url=url) as client:
             for i in range(30):
                 client.post(CHAT, json=chat("hello"), headers={"X-User-Id": f"u{i}"})
@@ -228,9 +231,11 @@ def test_admin_api_refuses_without_the_token(two_upstreams, tmp_path):
         assert r.status_code == 401 and "BOUCLIER_ROUTER_TOKEN" in r.json()["error"]["message"]
 
 
-def test_health_readiness_and_metrics(two_upstreams, tmp_path):
+@pytest.mark.parametrize("worker", ["process", "thread"])
+def test_health_readiness_and_metrics(two_upstreams, tmp_path, worker):
     s, c, _, _ = two_upstreams
-    with serve_router(router_config(s, c, tmp_path)) as (url, router), httpx.Client(base_url=url) as client:
+    config = router_config(s, c, tmp_path, signals={"worker": worker})
+    with serve_router(config) as (url, router), httpx.Client(base_url=url) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 200
         r = client.post(CHAT, json=chat("x"), headers={"X-User-Id": "a"})
@@ -239,6 +244,9 @@ def test_health_readiness_and_metrics(two_upstreams, tmp_path):
         variant = r.headers["x-bouclier-variant"]
         assert f'bouclier_router_requests_total{{code="200",kind="primary",outcome="ok",variant="{variant}"}} 1.0' in text
         assert 'bouclier_router_weight_percent{variant="canary"} 10.0' in text
+        assert f'bouclier_router_latency_seconds_count{{variant="{variant}"}} 1.0' in text
+        assert "bouclier_router_signal_queue 0.0" in text and "bouclier_router_signals_dropped_total 0.0" in text
+        assert text.count("# TYPE bouclier_router_requests_total counter") == 1
     with serve_router(router_config(dead_url(), dead_url(), tmp_path / "b")) as (url, router):
         r = httpx.get(url + "/readyz")
         assert r.status_code == 503 and "stable upstream" in r.json()["problems"][0]

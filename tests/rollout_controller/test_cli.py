@@ -249,8 +249,7 @@ def test_start_obeys_the_gate_config_then_a_human_promotes_the_running_rollout(d
                         baseline=("clf", "production"), candidate=("clf", "v2"))
     monkeypatch.setenv("BOUCLIER_ROUTER_TOKEN", TOKEN)
     with serve_app(upstream("stable")) as stable, serve_app(upstream("canary")) as canary:
-        cfg = router_config(stable, canary, tmp_path, rollout_id="sim", weights={"stable": 100, "canary": 0},
-                            signals={"detector_process": False})
+        cfg = router_config(stable, canary, tmp_path, rollout_id="sim", weights={"stable": 100, "canary": 0})
         with serve_router(cfg) as (router_url, router):
             config = rollout_yaml(tmp_path, admin_url=router_url)
             code, _, err = cli("rollout", "start", "--config", str(config), "--canary", "v2", "--db", url)

@@ -47,8 +47,7 @@ def test_kill_9_mid_step_then_restart_resumes_exactly(tmp_path):
     seed_registry(reg)
     ledger = RolloutLedger(reg)
     with serve_app(upstream("stable")) as stable, serve_app(upstream("canary")) as canary:
-        cfg = router_config(stable, canary, tmp_path, weights={"stable": 100, "canary": 0},
-                            signals={"detector_process": False})
+        cfg = router_config(stable, canary, tmp_path, weights={"stable": 100, "canary": 0})
         with serve_router(cfg) as (url, router):
             config = tmp_path / "rollout.yaml"
             config.write_text(textwrap.dedent(f"""\

@@ -63,7 +63,7 @@ def test_rollout_end_to_end(registry, tmp_path, fail_every, expected):
     })
     with serve_app(upstream("stable")) as stable, serve_app(upstream("canary", fail_every=fail_every)) as canary:
         cfg = router_config(stable, canary, tmp_path, weights={"stable": 100, "canary": 0},
-                            failover={"enabled": False}, signals={"detector_process": False})
+                            failover={"enabled": False})
         with serve_router(cfg) as (url, router):
             stop = threading.Event()
             load = threading.Thread(target=drive, args=(url, stop), daemon=True)

@@ -131,8 +131,7 @@ def wait_for(prom: str, query: str, at_least: float, what: str) -> None:
 
 def router(tmp: Path, name: str, stable: str, canary: str):
     return serve_router(router_config(stable, canary, tmp, rollout_id=name, weights={"stable": 50, "canary": 50},
-                                      signals={"store": str(tmp / f"{name}.sqlite"), "inspect_share": 0,
-                                               "detector_process": False}))
+                                      signals={"store": str(tmp / f"{name}.sqlite"), "inspect_share": 0}))
 
 
 @pytest.fixture

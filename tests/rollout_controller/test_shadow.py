@@ -48,8 +48,7 @@ def test_shadow_phase_then_step_one_or_rollback(registry, tmp_path, fail_every, 
     })
     with serve_app(upstream("stable")) as stable, serve_app(upstream("canary", fail_every=fail_every)) as canary:
         cfg = router_config(stable, canary, tmp_path, weights={"stable": 100, "canary": 0},
-                            shadow={"mirror_paths": ["/v1/chat/completions"], "max_per_minute": 100_000},
-                            signals={"detector_process": False})
+                            shadow={"mirror_paths": ["/v1/chat/completions"], "max_per_minute": 100_000})
         with serve_router(cfg) as (url, router):
             stop, answers = threading.Event(), []
             load = threading.Thread(target=drive, args=(url, stop, answers), daemon=True)

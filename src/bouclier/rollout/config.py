@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 VARIANTS: tuple[str, str] = ("stable", "canary")
@@ -97,11 +97,21 @@ class SignalsConfig(_Strict):
     detectors: list[Literal["secret", "pii", "canary", "refusal"]] = Field(
         default_factory=lambda: list(DETECTORS), description="Output detectors run on inspected responses.")
     inspect_share: float = Field(100.0, ge=0, le=100, description="Percent of responses inspected by the detectors.")
-    detector_process: bool = Field(
-        True, description="Run the detectors in a worker process, away from the request path's interpreter lock.")
+    worker: Literal["process", "thread"] = Field("process", description=(
+        "Where signals are written (answers parsed, detectors run, store and metrics updated): 'process', a "
+        "worker process, so that this work never holds the interpreter lock against the request path; "
+        "'thread', a thread of the router's process (when embedding the router)."))
     max_inspect_bytes: int = Field(1 << 20, ge=1024, description="Bytes of a response kept for inspection.")
     canary_tokens: list[str] = Field(default_factory=list, description="Planted tokens that must never appear in outputs.")
     canary_tokens_env: str | None = Field(None, description="Environment variable with comma-separated canary tokens.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and "detector_process" in data:
+            raise ValueError("detector_process was replaced by worker: process (the default: detectors, parsing "
+                             "and writes in a worker process) or thread")
+        return data
 
 
 class LimitsConfig(_Strict):

@@ -1,6 +1,6 @@
 """Read an answer after it was sent: its text, token usage, cost and detector flags.
 
-Runs in the recorder's background thread, never on the request path. OpenAI-compatible
+Runs where the recorder writes signals (its worker process or thread), never on the request path. OpenAI-compatible
 answers are understood as JSON (``choices[].message.content``, ``choices[].text``,
 ``output_text``, ``usage``) or as server-sent events (``choices[].delta.content`` pieces and
 a final ``usage`` chunk). Other paths are proxied without being parsed.
@@ -142,8 +142,7 @@ def _int(v: Any) -> int | None:
 
 def detector_flags(items: list[tuple[str, str]], detectors: frozenset[str] | tuple[str, ...],
                    canary_tokens: list[str]) -> list[dict[str, Any]]:
-    """Counts of findings per detector for each (answer, prompt) pair. A module-level
-    function so that it can run in a worker process."""
+    """Counts of findings per detector for each (answer, prompt) pair."""
     detectors = frozenset(detectors)
     out = []
     for text, prompt in items:
@@ -171,37 +170,21 @@ def detector_flags(items: list[tuple[str, str]], detectors: frozenset[str] | tup
 
 
 class Inspector:
-    """Fills the content fields of captured signals, a batch at a time.
+    """Fills the content fields of captured signals, a batch at a time. It runs where the
+    signals are written (the recorder's worker process by default): the refusal patterns
+    alone take about a millisecond of CPU per answer."""
 
-    With ``process=True`` the detectors run in one worker process: the refusal patterns
-    alone take about a millisecond of CPU per answer, which in a thread of the router's
-    process would hold the interpreter lock against the request path.
-    """
-
-    def __init__(self, *, detectors: Iterable[str], canary_tokens: Iterable[str] = (), process: bool = False):
+    def __init__(self, *, detectors: Iterable[str], canary_tokens: Iterable[str] = ()):
         self.detectors = frozenset(detectors)
         self.canary_tokens = [t for t in canary_tokens if t]
-        self.process = process
-        self._pool: Any = None
 
     def warm_up(self) -> None:
-        """Start the worker and load the detectors' engines now, not on the first request."""
-        if self.process and self.detectors and self._pool is None:
-            from bouclier.rollout.detector_worker import DetectorWorker
-
-            self._pool = DetectorWorker()
+        """Load the detectors' engines now, not on the first answer."""
         self._flags([("warm up text", "")])
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
 
     def _flags(self, items: list[tuple[str, str]]) -> list[dict[str, Any]]:
         if not items or not self.detectors:
             return [{} for _ in items]
-        if self._pool is not None:
-            return self._pool.run(items, tuple(sorted(self.detectors)), self.canary_tokens)
         return detector_flags(items, self.detectors, self.canary_tokens)
 
     def complete_batch(self, caps: list[Capture]) -> list[Signal]:

@@ -123,7 +123,7 @@ def operations_app(router: Any) -> Starlette:
         label = doc.get("label")
         if label is not None and (not isinstance(label, str) or len(label) > 100):
             return _error(400, "label must be a string of at most 100 characters")
-        variant = router.recorder.recent_variant(request_id)
+        variant = router.recent.get(request_id)
         rollout_id = router.config.rollout_id
         if variant is None:
             found = await asyncio.to_thread(router.store.variant_of, request_id)

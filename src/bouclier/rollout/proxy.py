@@ -197,7 +197,7 @@ class ProxyPath:
             signal.latency_ms = (perf_counter() - t0) * 1000
             if variant == "canary" and self.failover:
                 signal.failed_over = True
-                router.recorder.submit(Capture(signal=signal))
+                router.record(Capture(signal=signal))
                 retry = Signal(request_id=signal.request_id, rollout_id=signal.rollout_id, ts=signal.ts,
                                variant="stable", kind="failover", method=signal.method, path=signal.path,
                                bucket=signal.bucket, key_source=signal.key_source, forced=signal.forced,
@@ -209,7 +209,7 @@ class ProxyPath:
             await send_error(send, status, f"{variant} upstream: {exc.reason}",
                              headers=[(b"x-request-id", signal.request_id.encode()),
                                       (b"x-bouclier-variant", variant.encode())])
-            router.recorder.submit(Capture(signal=signal))
+            router.record(Capture(signal=signal))
             return
         await self._relay(send, resp, signal, variant, t0, openai, inspect, body)
 
@@ -283,7 +283,7 @@ class ProxyPath:
         signal.latency_ms = (perf_counter() - t0) * 1000
         resp.release()
         uc = self.upstreams[variant].config
-        self.router.recorder.submit(Capture(
+        self.router.record(Capture(
             signal=signal, openai=bool(kept), inspect=inspect, request_body=request_body if inspect else b"",
             body=kept[0] if len(kept) == 1 else b"".join(kept), truncated=truncated, content_type=content_type,
             content_encoding=(resp.header(b"content-encoding") or b"").decode("latin-1"),
@@ -331,7 +331,7 @@ class ProxyPath:
             router.shadow.done()
         signal.latency_ms = (perf_counter() - t0) * 1000
         uc = self.upstreams["canary"].config
-        router.recorder.submit(Capture(
+        router.record(Capture(
             signal=signal, openai=openai, inspect=openai, request_body=body if openai else b"",
             body=b"".join(kept), truncated=truncated, content_type=content_type, content_encoding=encoding,
             price_prompt_per_1k=uc.price_prompt_per_1k, price_completion_per_1k=uc.price_completion_per_1k))

@@ -23,11 +23,11 @@ from typing import Any, Coroutine
 from bouclier.errors import ConfigError, Problem
 from bouclier.rollout.assignment import Assigner
 from bouclier.rollout.config import LoadedRouterConfig, RouterConfig, check_weights
-from bouclier.rollout.inspection import Inspector
+from bouclier.rollout.inspection import Capture, Inspector
 from bouclier.rollout.metrics import RouterMetrics
-from bouclier.rollout.recorder import SignalRecorder
+from bouclier.rollout.recorder import RecentRequests, Recorder, SignalRecorder, SignalWriter
 from bouclier.rollout.shadow import ShadowPolicy
-from bouclier.rollout.signals import SignalStore, WeightChange, open_signal_store
+from bouclier.rollout.signals import WeightChange, open_signal_store
 
 log = logging.getLogger("bouclier.router")
 
@@ -36,20 +36,14 @@ MIN_TOKEN_CHARS = 16
 
 
 class Router:
-    def __init__(self, config: RouterConfig | LoadedRouterConfig, *, store: SignalStore | None = None,
-                 base_dir: str | Path | None = None):
+    def __init__(self, config: RouterConfig | LoadedRouterConfig, *, base_dir: str | Path | None = None):
         if isinstance(config, LoadedRouterConfig):
             base_dir = config.path.parent
             config = config.config
         self.config = config
         self.started_at = time.time()
-        tokens = list(config.signals.canary_tokens)
-        if config.signals.canary_tokens_env:
-            tokens += [t.strip() for t in os.environ.get(config.signals.canary_tokens_env, "").split(",") if t.strip()]
         self.admin_token = self._admin_token()
-        if store is None:
-            store = open_signal_store(config.signals.store, base_dir=base_dir)
-        self.store = store
+        self.store = store = open_signal_store(config.signals.store, base_dir=base_dir)
         self.weights = dict(config.weights)
         self.epoch = 0
         latest = store.latest_weights(config.rollout_id)
@@ -63,11 +57,9 @@ class Router:
         self.metrics = RouterMetrics()
         self.metrics.set_weights(self.weights)
         self.shadow = ShadowPolicy(config.shadow)
-        self.inspector = Inspector(detectors=config.signals.detectors, canary_tokens=tokens,
-                                   process=config.signals.detector_process)
-        self.recorder = SignalRecorder(store, self.inspector, self.metrics, queue_size=config.signals.queue_size,
-                                       access_log_enabled=config.access_log)
-        self.recorder.on_batch = self._account_shadow_cost
+        self.recent = RecentRequests()
+        self.recorder = self._recorder(base_dir)
+        self.metrics.watch(self.recorder, self.shadow)
         self._weights_lock = threading.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._started = False
@@ -78,6 +70,31 @@ class Router:
 
         self.proxy = ProxyPath(self)
         self.ops = operations_app(self)
+
+    def _recorder(self, base_dir: str | Path | None) -> Recorder:
+        s = self.config.signals
+        tokens = list(s.canary_tokens)
+        if s.canary_tokens_env:
+            tokens += [t.strip() for t in os.environ.get(s.canary_tokens_env, "").split(",") if t.strip()]
+        if s.worker == "process":
+            from bouclier.rollout.recorder_process import ProcessRecorder, WriterSpec
+
+            recorder = ProcessRecorder(WriterSpec(store=s.store, base_dir=None if base_dir is None else str(base_dir),
+                                                  detectors=tuple(s.detectors), canary_tokens=tokens,
+                                                  access_log=self.config.access_log),
+                                       queue_size=s.queue_size, on_shadow_cost=self.shadow.add_cost)
+            self.metrics.collect_from(recorder.metrics_dir)
+            return recorder
+        writer = SignalWriter(self.store, Inspector(detectors=s.detectors, canary_tokens=tokens),
+                              self.metrics.observe_here(), access_log_enabled=self.config.access_log)
+        return SignalRecorder(writer, queue_size=s.queue_size, on_shadow_cost=self.shadow.add_cost)
+
+    def record(self, cap: Capture) -> None:
+        """Hand one exchange to the recorder (the request path's only cost for its signals)."""
+        s = cap.signal
+        if s.kind == "primary":
+            self.recent.add(s.request_id, s.variant)
+        self.recorder.submit(cap)
 
     def _admin_token(self) -> str | None:
         name = self.config.admin.token_env
@@ -101,11 +118,10 @@ class Router:
                 return
             await self.proxy.open()
             try:
-                await asyncio.to_thread(self.inspector.warm_up)
+                await asyncio.to_thread(self.recorder.start, asyncio.get_running_loop())
             except BaseException:
                 await self.proxy.close()
                 raise
-            self.recorder.start()
             self._started = True
             if self.freeze_gc:
                 # Everything loaded so far lives as long as the process: move it out of the
@@ -122,7 +138,6 @@ class Router:
             await asyncio.wait(list(self._tasks), timeout=5)
         await self.proxy.close()
         await asyncio.to_thread(self.recorder.stop)
-        await asyncio.to_thread(self.inspector.close)
         self.store.close()
         self._started = False
 
@@ -159,16 +174,12 @@ class Router:
             "weights": self.weights,
             "epoch": self.epoch,
             "uptime_s": round(time.time() - self.started_at, 3),
-            "signals": {"queued": r.depth, "written": r.written, "dropped": r.dropped, "write_errors": r.write_errors},
+            "signals": {"worker": self.config.signals.worker, "alive": r.alive, "queued": r.depth, "written": r.written,
+                        "dropped": r.dropped, "lost": r.lost, "write_errors": r.write_errors},
             "shadow": {"share": self.shadow.share, "started": self.shadow.started, "in_flight": self.shadow.in_flight,
                        "skipped": dict(self.shadow.skipped), "cost_last_hour": self.shadow.cost_last_hour()},
             "upstreams": {name: u.url for name, u in self.config.upstreams.items()},
         }
-
-    def _account_shadow_cost(self, signals: list) -> None:
-        for s in signals:
-            if s.kind == "shadow" and s.cost:
-                self.shadow.add_cost(s.cost)
 
     # ------------------------------------------------------------------ ASGI
 
