@@ -4,8 +4,8 @@
 
 Processes (all on 127.0.0.1): a fast upstream (an asyncio protocol parsed by httptools, a
 fixed chat-completion JSON, listening on two ports: stable and canary), the router (``bouclier router``, 95/5 weights
-keyed on X-User-Id, signals written to SQLite, detectors on 10% of answers in their worker
-process), a minimal aiohttp proxy under the same uvicorn (the stack's floor: no
+keyed on X-User-Id, signals written to SQLite by its signal worker process, detectors on
+10% of answers), a minimal aiohttp proxy under the same uvicorn (the stack's floor: no
 assignment, signals or limits), nginx as the equivalent weighted proxy (``split_clients`` on the same header,
 95%/5%, keep-alive upstreams, one worker) when installed, and the load generator: a
 separate process sending an open-loop load at a fixed rate (keep-alive, with the router's
@@ -27,6 +27,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -223,8 +224,8 @@ def wait_http(url: str, timeout: float = 30) -> None:
             time.sleep(0.1)
 
 
-def spawn(args: list[str], log: Path, **kw) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def spawn(args: list[str], log: Path, extra_env: dict[str, str] | None = None, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(extra_env or {})}
     with open(log, "wb") as f:
         return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=f, **kw)
 
@@ -329,8 +330,9 @@ def main() -> None:
     try:
         procs.append(spawn([sys.executable, __file__, "--role", "upstream", "--ports", f"{stable},{canary}"],
                            tmp / "upstream.log"))
+        token = secrets.token_urlsafe(24)
         router = spawn([sys.executable, "-m", "bouclier", "router", "--config", str(router_conf(tmp, rport, stable, canary))],
-                       tmp / "router.log", cwd=str(tmp))
+                       tmp / "router.log", {"BOUCLIER_ROUTER_TOKEN": token}, cwd=str(tmp))
         procs.append(router)
         minimal = spawn([sys.executable, __file__, "--role", "minimal", "--ports", f"{mport},{stable}"], tmp / "minimal.log")
         procs.append(minimal)
@@ -408,6 +410,17 @@ def main() -> None:
                   f"({m['req_per_cpu_s']:.0f} req per CPU second), p50 {m['p50_ms']:.2f} ms, errors {m['errors']}",
                   file=sys.stderr)
         results["max_rate"] = maxrate
+        status_url = f"http://127.0.0.1:{rport}/admin/status"
+        deadline = time.monotonic() + 60
+        while True:  # wait for the signal worker to catch up
+            req = urllib.request.Request(status_url, headers={"Authorization": f"Bearer {token}"})
+            state = json.loads(urllib.request.urlopen(req, timeout=5).read())["signals"]
+            if state["queued"] == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        print(f"\nrouter signals: {state['written']} written, {state['dropped']} dropped (queue full), "
+              f"{state['lost']} lost, {state['queued']} still queued", file=sys.stderr)
+        results["signal_accounting"] = state
         signals = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""\
             import sqlite3; c = sqlite3.connect('{tmp}/signals.sqlite')
             print(*c.execute("select count(*), sum(inspected), sum(variant='canary') from signals").fetchone())""")],

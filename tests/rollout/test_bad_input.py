@@ -44,6 +44,8 @@ router:
     (GOOD.replace("canary: 5}", "canary: -5}"), 6, "from 0 to 100"),
     (GOOD.replace('"http://127.0.0.1:9"}\n  weights', '"ftp://x"}\n  weights'), 5, "http:// or https:// URL"),
     (GOOD + "  bogus: 1\n", 7, "unknown key"),
+    (GOOD + "  signals: {worker: fork}\n", 7, "'process' or 'thread'"),
+    (GOOD + "  signals:\n    detector_process: true\n", 7, "detector_process was replaced by worker"),
     ("models: {}\n", 1, "expected a 'router:' mapping"),
 ])
 def test_bad_configuration_is_a_clear_startup_error(tmp_path, text, line, fragment):

@@ -152,6 +152,29 @@ def test_shadow_rate_cap(two_upstreams, tmp_path):
         assert f'bouclier_router_shadow_skipped_total{{reason="rate"}} {router.shadow.skipped["rate"]:.1f}' in text
 
 
+@pytest.mark.parametrize("worker", ["process", "thread"])
+def test_shadow_cost_cap(two_upstreams, tmp_path, worker):
+    """Mirrors stop once their recorded cost (usage x configured prices, computed where the
+    signals are written and reported back) reaches max_cost_per_hour."""
+    s, c, _, canary_app = two_upstreams
+    config = router_config(s, c, tmp_path, weights={"stable": 100, "canary": 0}, signals={"worker": worker},
+                           upstreams={"stable": {"url": s}, "canary": {"url": c, "price_prompt_per_1k": 1000,
+                                                                         "price_completion_per_1k": 1000}},
+                           shadow={"share": 100, "mirror_paths": [CHAT], "max_cost_per_hour": 20})
+    with serve_router(config) as (url, router), httpx.Client(base_url=url) as client:
+        for i in range(10):
+            assert client.post(CHAT, json=chat("q")).status_code == 200
+            deadline = time.monotonic() + 10
+            while router.shadow.in_flight:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            assert router.recorder.flush(10)
+        # each mirror costs (3 + 4) tokens x 1 per token: the fourth would exceed 20
+        assert router.shadow.started == 3 and len(canary_app.state.requests) == 3
+        assert router.shadow.skipped["cost"] == 7
+        assert router.shadow.cost_last_hour() == pytest.approx(21)
+
+
 def test_failover_hides_a_dead_canary_but_counts_its_errors(tmp_path):
     stable = marked_app("STABLE")
     with serve_app(stable) as s:

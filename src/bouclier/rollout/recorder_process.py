@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field, fields
 from typing import Any, BinaryIO, Callable
 
@@ -95,6 +96,7 @@ class ProcessRecorder(Recorder):
         self.spec = spec
         self.restarts = 0
         self.metrics_dir = tempfile.mkdtemp(prefix="bouclier-router-metrics-")
+        weakref.finalize(self, shutil.rmtree, self.metrics_dir, ignore_errors=True)
         self._interval = batch_interval_s
         self._caps: list[Capture] = []
         self._feedback: list[Feedback] = []

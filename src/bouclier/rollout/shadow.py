@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import random
+import threading
 import time
 
 from bouclier.rollout.config import ShadowConfig
@@ -29,6 +30,8 @@ class ShadowPolicy:
         self._minute = 0
         self._minute_count = 0
         self._costs: collections.deque[tuple[float, float]] = collections.deque()  # (time, cost)
+        self._cost_total = 0.0
+        self._cost_lock = threading.Lock()  # added to by the recorder's thread, read on the event loop
 
     def eligible(self, method: str, path: str) -> bool:
         if self.share <= 0:
@@ -59,14 +62,19 @@ class ShadowPolicy:
         self.in_flight -= 1
 
     def add_cost(self, cost: float) -> None:
-        """Called (from the recorder thread) with the cost of each recorded mirror."""
-        self._costs.append((time.monotonic(), cost))
+        """Called (from the recorder's thread) with the cost of recorded mirrors."""
+        with self._cost_lock:
+            self._costs.append((time.monotonic(), cost))
+            self._cost_total += cost
 
     def cost_last_hour(self, now: float | None = None) -> float:
         now = time.monotonic() if now is None else now
-        while self._costs and self._costs[0][0] < now - 3600:
-            self._costs.popleft()
-        return sum(c for _, c in self._costs)
+        with self._cost_lock:  # a running total: O(1) per admitted mirror, not a sum over the hour
+            while self._costs and self._costs[0][0] < now - 3600:
+                self._cost_total -= self._costs.popleft()[1]
+            if not self._costs:
+                self._cost_total = 0.0
+            return self._cost_total
 
     def _skip(self, reason: str) -> str:
         self.skipped[reason] += 1
