@@ -14,8 +14,9 @@ own lean client, garbage collector off during the measurement).
 For each rate and round, the targets (direct, router, minimal, nginx) run in a shuffled order
 for ``--seconds`` each; the added latency is the target's p50/p99 minus the direct p50/p99 of
 the same round, and the medians over rounds are printed. CPU per 1,000 requests is the
-proxy process's CPU time (``/proc``; for nginx its worker) over the requests it served. The
-maximum rate is a closed loop of 64 concurrent requests for ``--seconds``; the router's
+proxy's CPU time (``/proc``: the router with its signal worker; for nginx its worker) over the
+requests it served. The maximum rate is a closed loop of 64 concurrent requests for
+``--seconds`` (the router's CPU counted until its worker has written every signal); the router's
 requests per core is requests / its CPU seconds. The machine is shared: read the ratios to
 nginx measured in the same run.
 """
@@ -58,8 +59,13 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    """CPU time of a process and its children (the router's signal worker)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    total = 0.0
+    for p in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    return total
 
 
 # ----------------------------------------------------------------------------- roles
@@ -299,6 +305,17 @@ def load(url: str, *, rate: float, seconds: float, concurrency: int = 64) -> dic
     return data
 
 
+def drained(port: int, token: str, timeout: float = 60) -> dict:
+    """The router's signal accounting once its worker has written everything queued."""
+    deadline = time.monotonic() + timeout
+    while True:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/admin/status", headers={"Authorization": f"Bearer {token}"})
+        state = json.loads(urllib.request.urlopen(req, timeout=5).read())["signals"]
+        if state["queued"] == 0 or time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+
+
 def quantile(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))]
@@ -400,6 +417,8 @@ def main() -> None:
         for t in [t for t in ("router", "minimal", "nginx") if t in targets]:
             c0 = cpu_seconds(pids[t])
             d = load(targets[t], rate=0, seconds=a.seconds, concurrency=a.concurrency)
+            if t == "router":  # count the signal worker's CPU for the whole burst
+                drained(rport, token)
             cpu = cpu_seconds(pids[t]) - c0
             n = len(d["latencies"])
             maxrate[t] = {"req_per_s": n / d["elapsed"], "cpu_share": cpu / d["elapsed"],
@@ -410,14 +429,7 @@ def main() -> None:
                   f"({m['req_per_cpu_s']:.0f} req per CPU second), p50 {m['p50_ms']:.2f} ms, errors {m['errors']}",
                   file=sys.stderr)
         results["max_rate"] = maxrate
-        status_url = f"http://127.0.0.1:{rport}/admin/status"
-        deadline = time.monotonic() + 60
-        while True:  # wait for the signal worker to catch up
-            req = urllib.request.Request(status_url, headers={"Authorization": f"Bearer {token}"})
-            state = json.loads(urllib.request.urlopen(req, timeout=5).read())["signals"]
-            if state["queued"] == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        state = drained(rport, token)
         print(f"\nrouter signals: {state['written']} written, {state['dropped']} dropped (queue full), "
               f"{state['lost']} lost, {state['queued']} still queued", file=sys.stderr)
         results["signal_accounting"] = state

@@ -1,9 +1,9 @@
 """Read an answer after it was sent: its text, token usage, cost and detector flags.
 
-Runs where the recorder writes signals (its worker process or thread), never on the request path. OpenAI-compatible
-answers are understood as JSON (``choices[].message.content``, ``choices[].text``,
-``output_text``, ``usage``) or as server-sent events (``choices[].delta.content`` pieces and
-a final ``usage`` chunk). Other paths are proxied without being parsed.
+Runs where the recorder writes signals (its worker process or thread), never on the
+request path. OpenAI-compatible answers are understood as JSON
+(``choices[].message.content``, ``choices[].text``, ``output_text``, ``usage``) or as
+server-sent events (``choices[].delta.content`` pieces and a final ``usage`` chunk). Other paths are proxied without being parsed.
 
 Detectors are the ones of the release gate: secrets, PII (only entities that the request
 did not already contain, as in the gate's ``pii_leak`` scorer), planted canary tokens and

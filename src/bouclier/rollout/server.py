@@ -41,9 +41,10 @@ def serve_router(router: Any, *, host: str | None = None, port: int | None = Non
 
     import uvicorn
 
-    # The recorder thread shares the interpreter lock with the request path: hand the lock
-    # back to the event loop after 0.5 ms instead of the default 5 ms.
-    sys.setswitchinterval(0.0005)
+    if router.config.signals.worker == "thread":
+        # The recorder thread shares the interpreter lock with the request path: hand the
+        # lock back to the event loop after 0.5 ms instead of the default 5 ms.
+        sys.setswitchinterval(0.0005)
     router.freeze_gc = True
     config = uvicorn_config(router, host=host or router.config.host, port=router.config.port if port is None else port)
     server = uvicorn.Server(config)

@@ -2,7 +2,7 @@
 
 Tables ``signals``, ``feedback``, ``weights`` and ``meta`` (holding the schema version:
 a file of another version is refused with a clear error rather than misread). Each thread
-gets its own connection; the router writes from a single background thread.
+gets its own connection; the router's signal writer writes one batch at a time.
 """
 
 from __future__ import annotations
