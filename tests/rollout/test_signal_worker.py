@@ -113,3 +113,43 @@ def test_the_worker_writes_at_idle_priority_and_a_killed_worker_is_replaced(tmp_
             total = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
                         if line.startswith('bouclier_router_requests_total{') and 'kind="primary"' in line)
             assert total >= len(written)
+
+
+def test_a_burst_larger_than_a_batch_is_sent_in_bounded_frames_and_all_written(tmp_path, monkeypatch):
+    import asyncio
+
+    from bouclier.rollout import recorder_process
+    from bouclier.rollout.inspection import Capture
+    from bouclier.rollout.recorder import MAX_BATCH
+    from bouclier.rollout.recorder_process import ProcessRecorder, WriterSpec
+    from bouclier.rollout.signals import open_signal_store
+
+    store_path = str(tmp_path / "signals.sqlite")
+    open_signal_store(store_path).close()
+    n = 2 * MAX_BATCH + 123
+    recorder = ProcessRecorder(WriterSpec(store=store_path, base_dir=None, detectors=("secret",), canary_tokens=[],
+                                          access_log=False), queue_size=10 * n)
+    sent: list[int] = []
+    frame = recorder_process._frame
+
+    def counting_frame(obj):
+        if isinstance(obj, tuple):  # a batch: (rows, feedback)
+            sent.append(len(obj[0]))
+        return frame(obj)
+
+    monkeypatch.setattr(recorder_process, "_frame", counting_frame)
+
+    async def main() -> None:
+        recorder.start(asyncio.get_running_loop())
+        for i in range(n):  # all within one turn of the loop: one backlog to send
+            recorder.submit(Capture(signal=Signal(request_id=f"r{i}", rollout_id="ro", ts=float(i), variant="stable")))
+        assert await asyncio.to_thread(recorder.flush, 30)
+        await asyncio.to_thread(recorder.stop)
+
+    asyncio.run(main())
+    assert sent == [MAX_BATCH, MAX_BATCH, 123]
+    assert recorder.written == n and recorder.depth == 0 and recorder.dropped == recorder.lost == 0
+    store = open_signal_store(store_path)
+    assert store.count(rollout_id="ro") == n
+    store.close()
+    assert not os.path.exists(recorder.metrics_dir)

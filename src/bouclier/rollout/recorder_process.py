@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, BinaryIO, Callable
 
 from bouclier.rollout.inspection import Capture
-from bouclier.rollout.recorder import BatchResult, Recorder
+from bouclier.rollout.recorder import MAX_BATCH, BatchResult, Recorder
 from bouclier.rollout.signals import Feedback, Signal
 
 log = logging.getLogger("bouclier.router")
@@ -94,13 +94,12 @@ class ProcessRecorder(Recorder):
                  on_shadow_cost: Callable[[float], None] | None = None):
         super().__init__(queue_size=queue_size, on_shadow_cost=on_shadow_cost)
         self.spec = spec
-        self.restarts = 0
         self.metrics_dir = tempfile.mkdtemp(prefix="bouclier-router-metrics-")
         weakref.finalize(self, shutil.rmtree, self.metrics_dir, ignore_errors=True)
         self._interval = batch_interval_s
         self._caps: list[Capture] = []
         self._feedback: list[Feedback] = []
-        self._scheduled: asyncio.TimerHandle | None = None
+        self._scheduled: asyncio.Handle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._child: _Child | None = None
         self._out = bytearray()
@@ -192,12 +191,14 @@ class ProcessRecorder(Recorder):
             if not self._stopping:  # a new worker is starting: keep the captures (bounded) until then
                 self._schedule()
             return
-        caps, feedback = self._caps, self._feedback
-        self._caps, self._feedback = [], []
+        caps, self._caps = self._caps[:MAX_BATCH], self._caps[MAX_BATCH:]
+        feedback, self._feedback = self._feedback[:MAX_BATCH], self._feedback[MAX_BATCH:]
         rows = [(_SIGNAL_ROW(c.signal), *_CAPTURE_REST(c)) for c in caps]
         child.handed += len(caps) + len(feedback)
         self._out += _frame((rows, [_FEEDBACK_ROW(f) for f in feedback]))
         self._write()
+        if self._caps or self._feedback:  # a backlog (a worker restarted): the rest after the requests waiting
+            self._scheduled = self._loop.call_soon(self._send)
 
     def _write(self) -> None:
         child = self._child
@@ -235,13 +236,13 @@ class ProcessRecorder(Recorder):
 
     def _attach(self, child: _Child) -> None:
         self._child = child
-        self.restarts += 1
         self._send()
 
     def _close_pipe(self) -> None:
         child = self._child
         if child is not None:
-            self._send()
+            while self._caps or self._feedback:
+                self._send()
             if self._writing:
                 self._loop.remove_writer(child.stdin_fd)
                 self._writing = False
