@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,6 +17,7 @@ import uvicorn
 from bouclier.rollout import RouterConfig
 from bouclier.rollout.router import Router
 from bouclier.rollout.server import uvicorn_config
+from tests.servers.fixtures import free_port, wait_until_answering
 
 TOKEN = "test-admin-token-0123456789"
 
@@ -78,35 +78,23 @@ def serve_router(config: RouterConfig, *, token: str | None = TOKEN) -> Iterator
 @contextlib.contextmanager
 def upstream_process(**app_kwargs: Any) -> Iterator[tuple[str, subprocess.Popen]]:
     """The test OpenAI-compatible app in its own process (so that a test can kill it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     root = Path(__file__).resolve().parents[2]
     code = ("import sys, uvicorn; from tests.servers.openai_app import make_app; "
             f"uvicorn.run(make_app(**{app_kwargs!r}), host='127.0.0.1', port={port}, log_level='critical', "
             "access_log=False)")
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'src'}"}
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(url + "/", timeout=0.5)
-            except urllib.error.HTTPError:
-                break  # answering (404)
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the upstream process did not start")
-                time.sleep(0.05)
-            else:
-                break
+        wait_until_answering(url + "/", proc, "the upstream process", timeout=20, any_status=True)  # 404: answering
         yield url, proc
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
+        proc.stderr.close()
 
 
 def chat(text: str, **extra: Any) -> dict[str, Any]:

